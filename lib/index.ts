@@ -4,3 +4,4 @@ export * from './storage/data-lake';
 export * from './storage/data-lake-zone';
 export * from './platform/ml-platform';
 export * from './security/platform-role';
+export * from './monitoring';
