@@ -174,6 +174,8 @@ export class DataLakeZone {
       actions,
       resourceArns: [this.encryptionKey.keyArn],
       resource: this.encryptionKey,
+      // In the key's own policy the resource is the key itself, written '*'.
+      resourceSelfArns: ['*'],
       conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.${Stack.of(this.bucket).urlSuffix}` } },
     });
     return grant.combine(keyGrant);
