@@ -1,5 +1,6 @@
-import { Validations } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * Acknowledgement helpers. Internal: not exported from `lib/index.ts`.
@@ -31,4 +32,58 @@ export const COMPLIANCE_PACKS = [NagPack.HIPAA_SECURITY, NagPack.NIST_800_53_R5,
  */
 export function acknowledgeNag(scope: IConstruct, rule: string, packs: NagPack[], reason: string): void {
   Validations.of(scope).acknowledge(...packs.map(pack => ({ id: `${pack}::${pack}-${rule}`, reason })));
+}
+
+/**
+ * Renders a (possibly tokenized) value the way cdk-nag names it in a finding id, e.g.
+ * `<LakeBucketB1D32E10.Arn>/curated/*`. Resolution happens in the scope's stack.
+ */
+export function nagFindingName(scope: IConstruct, value: string): string {
+  const visit = (node: unknown): string => {
+    if (node === undefined) {
+      return '';
+    }
+    if (typeof node === 'string') {
+      return node.replace(/\$\{/g, '<').replace(/}/g, '>');
+    }
+    const obj = node as Record<string, unknown>;
+    if (obj['Fn::Join']) {
+      const [delimiter, items] = obj['Fn::Join'] as [string, unknown[]];
+      return items.map(visit).join(delimiter);
+    }
+    if (obj['Fn::Sub']) {
+      return visit(obj['Fn::Sub']);
+    }
+    if (obj['Fn::GetAtt']) {
+      const [resource, attribute] = obj['Fn::GetAtt'] as [unknown, unknown];
+      return `<${visit(resource)}.${visit(attribute)}>`;
+    }
+    if (obj['Fn::ImportValue']) {
+      return visit(obj['Fn::ImportValue']);
+    }
+    if (obj.Ref) {
+      return `<${visit(obj.Ref)}>`;
+    }
+    return JSON.stringify(node);
+  };
+  return visit(Stack.of(scope).resolve(value));
+}
+
+/**
+ * Acknowledges AwsSolutions-IAM5 for exactly the given wildcard resources in a grantee's
+ * policies: object ARNs under a prefix can only be named with a trailing `*`.
+ *
+ * @param grantee the principal that received the grant (no-op when it is not a construct,
+ *   e.g. an account principal)
+ * @param resources the wildcard resource ARNs (may contain tokens of the grantee's stack)
+ * @param reason why the wildcard is as narrow as it can be
+ */
+export function acknowledgeWildcardResources(grantee: iam.IGrantable, resources: string[], reason: string): void {
+  const principal = grantee.grantPrincipal as unknown;
+  if (!(principal instanceof Construct)) {
+    return;
+  }
+  for (const resource of resources) {
+    acknowledgeNag(principal, `IAM5[Resource::${nagFindingName(principal, resource)}]`, [NagPack.AWS_SOLUTIONS], reason);
+  }
 }

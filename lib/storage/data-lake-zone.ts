@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { acknowledgeWildcardResources } from '../security/acknowledge';
 import { NameRule } from '../security/names';
 
 /** S3 actions granted to read objects in a zone. */
@@ -15,9 +16,12 @@ const ZONE_OBJECT_WRITE_ACTIONS = ['s3:PutObject', 's3:PutObjectTagging', 's3:Ab
 /** S3 actions granted to delete objects in a zone. */
 const ZONE_OBJECT_DELETE_ACTIONS = ['s3:DeleteObject'];
 /** KMS actions S3 needs on the caller's behalf to read SSE-KMS objects. */
-const KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
-/** KMS actions S3 needs on the caller's behalf to write SSE-KMS objects (multipart uploads decrypt too). */
-const KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Decrypt', 'kms:DescribeKey'];
+const KEY_READ_ACTIONS = ['kms:Decrypt'];
+/**
+ * KMS actions S3 needs on the caller's behalf to write SSE-KMS objects: a data key for each
+ * object, and Decrypt because multipart uploads decrypt the parts' data keys.
+ */
+const KEY_WRITE_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
 /**
  * Properties of a {@link DataLakeZone}.
@@ -97,12 +101,7 @@ export class DataLakeZone {
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const list = this.grantList(grantee);
-    const objects = iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: ZONE_OBJECT_READ_ACTIONS,
-      resourceArns: [this.arnForObjects()],
-      resource: this.bucket,
-    });
+    const objects = this.grantObjects(grantee, ZONE_OBJECT_READ_ACTIONS);
     return this.withKey(grantee, list.combine(objects), KEY_READ_ACTIONS);
   }
 
@@ -117,12 +116,7 @@ export class DataLakeZone {
       resourceArns: [this.bucket.bucketArn],
       resource: this.bucket,
     });
-    const objects = iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: ZONE_OBJECT_WRITE_ACTIONS,
-      resourceArns: [this.arnForObjects()],
-      resource: this.bucket,
-    });
+    const objects = this.grantObjects(grantee, ZONE_OBJECT_WRITE_ACTIONS);
     return this.withKey(grantee, metadata.combine(objects), KEY_WRITE_ACTIONS);
   }
 
@@ -131,12 +125,7 @@ export class DataLakeZone {
    * delete marker; earlier versions stay until the lake's lifecycle rules expire them.
    */
   public grantDelete(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: ZONE_OBJECT_DELETE_ACTIONS,
-      resourceArns: [this.arnForObjects()],
-      resource: this.bucket,
-    });
+    return this.grantObjects(grantee, ZONE_OBJECT_DELETE_ACTIONS);
   }
 
   /**
@@ -144,6 +133,14 @@ export class DataLakeZone {
    */
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     return this.grantRead(grantee).combine(this.grantWrite(grantee)).combine(this.grantDelete(grantee));
+  }
+
+  /** Grants object actions under the zone prefix, acknowledging the unavoidable prefix wildcard. */
+  private grantObjects(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    const objects = this.arnForObjects();
+    acknowledgeWildcardResources(grantee, [objects],
+      `Object-level S3 permissions can only name objects by prefix; this grant is limited to the '${this.keyPrefix}' zone of the data lake.`);
+    return iam.Grant.addToPrincipalOrResource({ grantee, actions, resourceArns: [objects], resource: this.bucket });
   }
 
   private grantList(grantee: iam.IGrantable): iam.Grant {
