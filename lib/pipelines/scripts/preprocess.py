@@ -1,0 +1,411 @@
+"""Preprocess tabular data for binary classification with the built-in XGBoost algorithm.
+
+Runs as a SageMaker Processing job (SKLearn 1.2-1 container: python3, pandas, numpy,
+scikit-learn). The script is uploaded as a single-file asset, so it imports nothing from
+the rest of this repository.
+
+Inputs (container paths are the defaults):
+
+    /opt/ml/processing/input/data/*.csv      every CSV file, with a header row (files are
+                                             read in sorted name order and concatenated;
+                                             *.parquet is read too when pandas can)
+
+Outputs:
+
+    /opt/ml/processing/train/train.csv                 label first, no header, no index
+    /opt/ml/processing/validation/validation.csv       label first, no header, no index
+    /opt/ml/processing/test/test.csv                   label first, no header, no index
+    /opt/ml/processing/test-features/test_features.csv features only (batch transform input)
+    /opt/ml/processing/schema/schema.json              feature order, encodings, counts
+
+The CSV files follow the built-in XGBoost algorithm's CSV format (``text/csv``): the
+target in the first column, no header row. ``test_features.csv`` holds the same rows as
+``test.csv`` in the same order, without the label.
+
+Cleaning, in this order:
+
+1. Strings are stripped; empty strings become missing values.
+2. Exact duplicate rows are dropped. If ``--id-column`` is set and an id still occurs
+   more than once, the latest row is kept: the row with the greatest
+   ``--event-time-column`` value when that column is given, else the last one read.
+3. Rows without a label are dropped. The label becomes 1 for ``--positive-label`` and
+   0 for every other value; there must be exactly two distinct label values.
+4. A column whose non-missing values all parse as numbers is numeric; every other
+   column (except the id, event-time and label columns, which are never features) is
+   categorical and is one-hot encoded with its categories sorted, so the feature order
+   is deterministic. A missing categorical value is all zeros in its one-hot columns.
+5. ``--fill-product TARGET=A*B`` fills missing values of TARGET with A*B. The default,
+   ``TotalCharges=MonthlyCharges*tenure``, fits the Telco churn data: TotalCharges is
+   blank exactly for customers with tenure 0, who have not been billed yet, so
+   MonthlyCharges*tenure gives 0, the amount actually billed. A rule whose columns are
+   not all present is skipped (logged). Any numeric value still missing after that is
+   filled with the median of the TRAIN split (no leakage from validation/test); the
+   fill values are recorded in schema.json so inference code can apply the same.
+6. Stratified split with ``sklearn.model_selection.train_test_split`` and
+   ``--random-seed``: first the test split, then validation from the remainder.
+
+schema.json (format_version 1)::
+
+    {
+      "format_version": 1,
+      "label": {"name": "Churn", "positive_label": "Yes", "negative_labels": ["No"],
+                "encoding": "1 = positive_label, 0 = any other value"},
+      "id_column": "customerID",              # null when not used; never a feature
+      "event_time_column": null,
+      "csv_layout": "label first, no header, no index (built-in XGBoost text/csv)",
+      "feature_names": ["gender_Female", "gender_Male", "SeniorCitizen", ...],
+      "features": [                            # same order as feature_names
+        {"name": "gender_Female", "kind": "one-hot", "source_column": "gender",
+         "category": "Female"},
+        {"name": "tenure", "kind": "numeric", "source_column": "tenure"}, ...],
+      "numeric_columns": ["SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges"],
+      "one_hot_encoded": {"gender": ["Female", "Male"], ...},   # sorted categories
+      "fill": {"products": [{"target": "TotalCharges", "expression":
+                             "MonthlyCharges*tenure", "rows_filled": 11}],
+               "train_medians": {}},           # column -> median used (rows_filled > 0)
+      "split": {"validation_fraction": 0.15, "test_fraction": 0.15, "random_seed": 42,
+                "stratified": true},
+      "rows": {"input": 7043, "duplicates_dropped": 0, "missing_label_dropped": 0,
+               "total": 7043, "train": 4929, "validation": 1057, "test": 1057},
+      "class_balance": {"all": {"rows": 7043, "positive": 1869, "negative": 5174,
+                                "positive_rate": 0.265370...},
+                        "train": {...}, "validation": {...}, "test": {...}},
+      "outputs": {"train": "train.csv", "validation": "validation.csv",
+                  "test": "test.csv", "test_features": "test_features.csv"}
+    }
+
+Errors (no input files, missing label/id column, a single label value, a positive label
+that never occurs, bad fractions) end the job with a non-zero exit code and a message
+on stderr that names the problem, which SageMaker shows as the job's failure reason.
+"""
+
+import argparse
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+FORMAT_VERSION = 1
+
+
+def fail(message):
+    """Stop with exit code 1 and a message SageMaker shows as the failure reason."""
+    print(f"preprocess.py: error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--input-dir", default="/opt/ml/processing/input/data")
+    parser.add_argument("--train-dir", default="/opt/ml/processing/train")
+    parser.add_argument("--validation-dir", default="/opt/ml/processing/validation")
+    parser.add_argument("--test-dir", default="/opt/ml/processing/test")
+    parser.add_argument("--test-features-dir", default="/opt/ml/processing/test-features")
+    parser.add_argument("--schema-dir", default="/opt/ml/processing/schema")
+    parser.add_argument("--label-column", default="Churn")
+    parser.add_argument("--positive-label", default="Yes")
+    parser.add_argument(
+        "--id-column", default="customerID", help="dropped from the features; '' for none"
+    )
+    parser.add_argument(
+        "--event-time-column",
+        default="",
+        help="keeps the latest row per id; never a feature; '' for none",
+    )
+    parser.add_argument(
+        "--fill-product",
+        action="append",
+        default=None,
+        metavar="TARGET=A*B",
+        help="fill missing TARGET with A*B (repeatable); "
+        "default TotalCharges=MonthlyCharges*tenure; 'none' disables",
+    )
+    parser.add_argument("--validation-fraction", type=float, default=0.15)
+    parser.add_argument("--test-fraction", type=float, default=0.15)
+    parser.add_argument("--random-seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    if args.fill_product is None:
+        args.fill_product = ["TotalCharges=MonthlyCharges*tenure"]
+    args.fill_product = [rule for rule in args.fill_product if rule.lower() != "none"]
+    return args
+
+
+def read_input(input_dir):
+    if not os.path.isdir(input_dir):
+        fail(f"input directory {input_dir} does not exist")
+    csv_files = sorted(glob.glob(os.path.join(input_dir, "**", "*.csv"), recursive=True))
+    parquet_files = sorted(
+        glob.glob(os.path.join(input_dir, "**", "*.parquet"), recursive=True)
+    )
+    if not csv_files and not parquet_files:
+        fail(f"no *.csv or *.parquet files found in input directory {input_dir}")
+    frames = []
+    for path in csv_files:
+        # Everything is read as text; numeric columns are detected after cleaning.
+        frames.append(pd.read_csv(path, dtype=str, keep_default_na=False))
+    for path in parquet_files:
+        try:
+            frames.append(pd.read_parquet(path))
+        except ImportError as error:
+            fail(f"cannot read {path}: {error} (use CSV input or install pyarrow)")
+    columns = list(frames[0].columns)
+    for path, frame in zip(csv_files + parquet_files, frames):
+        if list(frame.columns) != columns:
+            fail(f"{path} has columns {list(frame.columns)}, expected {columns}")
+    data = pd.concat(frames, ignore_index=True)
+    if data.empty:
+        fail(f"the input files in {input_dir} contain no rows")
+    print(f"Read {len(data)} rows from {len(frames)} file(s) in {input_dir}")
+    return data
+
+
+def clean_strings(data):
+    cleaned = data.copy()
+    for column in cleaned.columns:
+        if cleaned[column].dtype == object:
+            values = cleaned[column].map(lambda v: v.strip() if isinstance(v, str) else v)
+            cleaned[column] = values.replace("", np.nan)
+    return cleaned
+
+
+def is_numeric_column(values):
+    present = values.dropna()
+    if present.empty:
+        return False
+    return bool(pd.to_numeric(present, errors="coerce").notna().all())
+
+
+def drop_duplicates(data, id_column, event_time_column):
+    before = len(data)
+    data = data.drop_duplicates(keep="last")
+    if id_column:
+        if event_time_column:
+            order = pd.to_datetime(data[event_time_column], errors="coerce", utc=True)
+            if order.isna().all():
+                order = data[event_time_column]
+            data = data.assign(_event_order=order).sort_values(
+                "_event_order", kind="mergesort", na_position="first"
+            )
+            data = data.drop(columns="_event_order")
+        duplicated_ids = int(data[id_column].duplicated().sum())
+        if duplicated_ids and not event_time_column:
+            print(f"WARNING: {duplicated_ids} repeated {id_column} values; keeping the last read")
+        data = data.drop_duplicates(subset=[id_column], keep="last").sort_index()
+    return data, before - len(data)
+
+
+def apply_fill_products(data, rules):
+    applied = []
+    for rule in rules:
+        try:
+            target, expression = [part.strip() for part in rule.split("=", 1)]
+            left, right = [part.strip() for part in expression.split("*", 1)]
+        except ValueError:
+            fail(f"--fill-product {rule!r} must look like TARGET=A*B")
+        missing = [c for c in (target, left, right) if c not in data.columns]
+        if missing:
+            print(f"Fill rule {rule} skipped: no column(s) {missing}")
+            continue
+        mask = data[target].isna()
+        data.loc[mask, target] = data.loc[mask, left] * data.loc[mask, right]
+        applied.append(
+            {"target": target, "expression": f"{left}*{right}", "rows_filled": int(mask.sum())}
+        )
+        print(f"Filled {int(mask.sum())} missing {target} value(s) with {left}*{right}")
+    return applied
+
+
+def class_balance(labels):
+    positive = int(labels.sum())
+    rows = int(len(labels))
+    return {
+        "rows": rows,
+        "positive": positive,
+        "negative": rows - positive,
+        "positive_rate": positive / rows if rows else None,
+    }
+
+
+def write_csv(frame, directory, filename):
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, filename)
+    # newline="" + pandas' default terminator gives "\n" on Linux; no lineterminator
+    # argument, so older pandas releases in other containers accept it too.
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        frame.to_csv(handle, header=False, index=False)
+    print(f"Wrote {len(frame)} rows x {frame.shape[1]} columns to {path}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for name in ("validation_fraction", "test_fraction"):
+        value = getattr(args, name)
+        if not 0 < value < 1:
+            fail(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
+    if args.validation_fraction + args.test_fraction >= 1:
+        fail("--validation-fraction plus --test-fraction must be below 1")
+
+    raw = read_input(args.input_dir)
+    input_rows = len(raw)
+    columns = list(raw.columns)
+    for option, column in (
+        ("--label-column", args.label_column),
+        ("--id-column", args.id_column),
+        ("--event-time-column", args.event_time_column),
+    ):
+        if column and column not in columns:
+            fail(f"{option} {column!r} is not a column of the input; columns are {columns}")
+
+    data = clean_strings(raw)
+    data, duplicates_dropped = drop_duplicates(data, args.id_column, args.event_time_column)
+
+    labels_text = data[args.label_column].astype(str).where(data[args.label_column].notna())
+    missing_label = int(labels_text.isna().sum())
+    data = data[labels_text.notna()]
+    labels_text = labels_text[labels_text.notna()]
+    label_values = sorted(labels_text.unique())
+    if args.positive_label not in label_values:
+        fail(
+            f"--positive-label {args.positive_label!r} does not occur in label column "
+            f"{args.label_column!r}; its values are {label_values}"
+        )
+    if len(label_values) != 2:
+        fail(
+            f"label column {args.label_column!r} must have exactly two values, "
+            f"found {len(label_values)}: {label_values[:10]}"
+        )
+    labels = (labels_text == args.positive_label).astype("int64").rename(args.label_column)
+
+    excluded = {c for c in (args.label_column, args.id_column, args.event_time_column) if c}
+    source_columns = [c for c in columns if c not in excluded]
+    if not source_columns:
+        fail("no feature columns left after removing the label, id and event-time columns")
+
+    numeric_columns = [c for c in source_columns if is_numeric_column(data[c])]
+    for column in numeric_columns:
+        data[column] = pd.to_numeric(data[column], errors="coerce").astype("float64")
+    fill_products = apply_fill_products(data, args.fill_product)
+
+    feature_parts = []
+    features_meta = []
+    one_hot = {}
+    for column in source_columns:
+        if column in numeric_columns:
+            feature_parts.append(data[column].rename(column))
+            features_meta.append({"name": column, "kind": "numeric", "source_column": column})
+            continue
+        categories = sorted(data[column].dropna().astype(str).unique())
+        one_hot[column] = categories
+        values = data[column].astype(str).where(data[column].notna())
+        for category in categories:
+            name = f"{column}_{category}"
+            feature_parts.append((values == category).astype("int64").rename(name))
+            features_meta.append(
+                {"name": name, "kind": "one-hot", "source_column": column, "category": category}
+            )
+    features = pd.concat(feature_parts, axis=1)
+    feature_names = list(features.columns)
+    if len(set(feature_names)) != len(feature_names):
+        fail(f"one-hot encoding produced duplicate feature names: {feature_names}")
+
+    seed = args.random_seed
+    try:
+        rest_x, test_x, rest_y, test_y = train_test_split(
+            features, labels, test_size=args.test_fraction, stratify=labels, random_state=seed
+        )
+        relative_validation = args.validation_fraction / (1 - args.test_fraction)
+        train_x, val_x, train_y, val_y = train_test_split(
+            rest_x, rest_y, test_size=relative_validation, stratify=rest_y, random_state=seed
+        )
+    except ValueError as error:
+        fail(f"cannot split {len(features)} rows into stratified splits: {error}")
+
+    medians = {}
+    for column in numeric_columns:
+        if pd.concat([train_x[column], val_x[column], test_x[column]]).isna().any():
+            median = float(train_x[column].median())
+            if np.isnan(median):
+                median = 0.0
+            medians[column] = median
+    splits = {}
+    for name, split_x, split_y in (
+        ("train", train_x, train_y),
+        ("validation", val_x, val_y),
+        ("test", test_x, test_y),
+    ):
+        split_x = split_x.fillna(value=medians) if medians else split_x
+        for column in numeric_columns:
+            # Integral columns are written as integers: smaller files, same values.
+            if (split_x[column] == np.round(split_x[column])).all() and (
+                features[column].dropna() == np.round(features[column].dropna())
+            ).all():
+                split_x = split_x.assign(**{column: split_x[column].astype("int64")})
+        splits[name] = (split_x, split_y)
+
+    write_csv(pd.concat([splits["train"][1], splits["train"][0]], axis=1), args.train_dir, "train.csv")
+    write_csv(
+        pd.concat([splits["validation"][1], splits["validation"][0]], axis=1),
+        args.validation_dir,
+        "validation.csv",
+    )
+    write_csv(pd.concat([splits["test"][1], splits["test"][0]], axis=1), args.test_dir, "test.csv")
+    write_csv(splits["test"][0], args.test_features_dir, "test_features.csv")
+
+    schema = {
+        "format_version": FORMAT_VERSION,
+        "label": {
+            "name": args.label_column,
+            "positive_label": args.positive_label,
+            "negative_labels": [v for v in label_values if v != args.positive_label],
+            "encoding": "1 = positive_label, 0 = any other value",
+        },
+        "id_column": args.id_column or None,
+        "event_time_column": args.event_time_column or None,
+        "csv_layout": "label first, no header, no index (built-in XGBoost text/csv)",
+        "feature_names": feature_names,
+        "features": features_meta,
+        "numeric_columns": numeric_columns,
+        "one_hot_encoded": one_hot,
+        "fill": {"products": fill_products, "train_medians": medians},
+        "split": {
+            "validation_fraction": args.validation_fraction,
+            "test_fraction": args.test_fraction,
+            "random_seed": seed,
+            "stratified": True,
+        },
+        "rows": {
+            "input": input_rows,
+            "duplicates_dropped": duplicates_dropped,
+            "missing_label_dropped": missing_label,
+            "total": int(len(features)),
+            "train": int(len(train_y)),
+            "validation": int(len(val_y)),
+            "test": int(len(test_y)),
+        },
+        "class_balance": {
+            "all": class_balance(labels),
+            "train": class_balance(train_y),
+            "validation": class_balance(val_y),
+            "test": class_balance(test_y),
+        },
+        "outputs": {
+            "train": "train.csv",
+            "validation": "validation.csv",
+            "test": "test.csv",
+            "test_features": "test_features.csv",
+        },
+    }
+    os.makedirs(args.schema_dir, exist_ok=True)
+    schema_path = os.path.join(args.schema_dir, "schema.json")
+    with open(schema_path, "w", encoding="utf-8") as handle:
+        json.dump(schema, handle, indent=2, sort_keys=False)
+        handle.write("\n")
+    print(f"Wrote {schema_path}: {len(feature_names)} features, rows {schema['rows']}")
+
+
+if __name__ == "__main__":
+    main()

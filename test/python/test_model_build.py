@@ -1,0 +1,516 @@
+"""Tests of the model-build processing scripts in lib/pipelines/scripts/ on the real Telco data.
+
+Each script runs as a subprocess with temporary directories in place of the SageMaker
+Processing container paths, which is how SageMaker runs it. Run with:
+
+    PYENV_VERSION=system python3 -m pytest -q test/python/test_model_build.py
+"""
+
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+from sklearn.metrics import roc_auc_score
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "lib" / "pipelines" / "scripts"
+TELCO_CSV = REPO / ".." / "shared" / "reference" / "data" / "Telco-Customer-Churn.csv"
+HYPERPARAMETERS = SCRIPTS / "reference-hyperparameters.json"
+
+TELCO_ROWS = 7043
+TELCO_POSITIVE = 1869
+
+
+def _mb_run(script, *args, check=True):
+    """Run one script the way a Processing job does: python3 script.py --args."""
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS / script), *[str(a) for a in args]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{script} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+    return result
+
+
+def _mb_preprocess(root, input_dir, *extra, check=True):
+    root = Path(root)
+    dirs = {
+        "train": root / "train",
+        "validation": root / "validation",
+        "test": root / "test",
+        "test_features": root / "test-features",
+        "schema": root / "schema",
+    }
+    result = _mb_run(
+        "preprocess.py",
+        "--input-dir", input_dir,
+        "--train-dir", dirs["train"],
+        "--validation-dir", dirs["validation"],
+        "--test-dir", dirs["test"],
+        "--test-features-dir", dirs["test_features"],
+        "--schema-dir", dirs["schema"],
+        *extra,
+        check=check,
+    )
+    return dirs, result
+
+
+def _mb_read(path):
+    return pd.read_csv(path, header=None)
+
+
+@pytest.fixture(scope="module")
+def mb_input(tmp_path_factory):
+    assert TELCO_CSV.is_file(), f"shared data missing: {TELCO_CSV}"
+    directory = tmp_path_factory.mktemp("mb-input")
+    (directory / "Telco-Customer-Churn.csv").write_bytes(TELCO_CSV.read_bytes())
+    return directory
+
+
+@pytest.fixture(scope="module")
+def mb_prep(tmp_path_factory, mb_input):
+    dirs, _ = _mb_preprocess(tmp_path_factory.mktemp("mb-prep"), mb_input)
+    schema = json.loads((dirs["schema"] / "schema.json").read_text())
+    return {
+        "dirs": dirs,
+        "schema": schema,
+        "train": _mb_read(dirs["train"] / "train.csv"),
+        "validation": _mb_read(dirs["validation"] / "validation.csv"),
+        "test": _mb_read(dirs["test"] / "test.csv"),
+        "test_features": _mb_read(dirs["test_features"] / "test_features.csv"),
+    }
+
+
+# --- preprocess.py -------------------------------------------------------------------
+
+
+def test_preprocess_keeps_every_row_in_exactly_one_split(mb_prep):
+    sizes = {name: len(mb_prep[name]) for name in ("train", "validation", "test")}
+    assert sum(sizes.values()) == TELCO_ROWS
+    # 15 % / 15 % of 7,043 rows, within one row of rounding.
+    assert abs(sizes["test"] - 0.15 * TELCO_ROWS) <= 1
+    assert abs(sizes["validation"] - 0.15 * TELCO_ROWS) <= 1
+    rows = mb_prep["schema"]["rows"]
+    assert rows == {
+        "input": TELCO_ROWS,
+        "duplicates_dropped": 0,
+        "missing_label_dropped": 0,
+        "total": TELCO_ROWS,
+        **sizes,
+    }
+
+
+def test_preprocess_stratifies_the_positive_rate(mb_prep):
+    overall = TELCO_POSITIVE / TELCO_ROWS
+    positives = 0
+    for name in ("train", "validation", "test"):
+        labels = mb_prep[name][0]
+        assert set(labels.unique()) == {0, 1}
+        positives += int(labels.sum())
+        assert abs(labels.mean() - overall) < 0.015, name
+        balance = mb_prep["schema"]["class_balance"][name]
+        assert balance["positive"] == int(labels.sum())
+        assert balance["rows"] == len(labels)
+    assert positives == TELCO_POSITIVE
+    assert mb_prep["schema"]["class_balance"]["all"]["positive"] == TELCO_POSITIVE
+
+
+def test_preprocess_writes_label_first_without_header_or_nan(mb_prep):
+    for name in ("train", "validation", "test", "test_features"):
+        frame = mb_prep[name]
+        assert not frame.isna().any().any(), name
+        # A header row would make every column non-numeric.
+        assert all(np.issubdtype(t, np.number) for t in frame.dtypes), name
+    first_line = (mb_prep["dirs"]["train"] / "train.csv").read_text().split("\n", 1)[0]
+    assert first_line.split(",")[0] in ("0", "1")
+    assert "Churn" not in first_line and "customerID" not in first_line
+
+
+def test_preprocess_schema_matches_the_csv_widths(mb_prep):
+    schema = mb_prep["schema"]
+    names = schema["feature_names"]
+    assert [f["name"] for f in schema["features"]] == names
+    assert mb_prep["train"].shape[1] == len(names) + 1
+    assert mb_prep["validation"].shape[1] == len(names) + 1
+    assert mb_prep["test"].shape[1] == len(names) + 1
+    assert mb_prep["test_features"].shape[1] == len(names)
+    assert schema["label"] == {
+        "name": "Churn",
+        "positive_label": "Yes",
+        "negative_labels": ["No"],
+        "encoding": "1 = positive_label, 0 = any other value",
+    }
+    assert schema["numeric_columns"] == ["SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges"]
+    # Categories are sorted, so the one-hot column order does not depend on row order.
+    for column, categories in schema["one_hot_encoded"].items():
+        assert categories == sorted(categories)
+        assert [n for n in names if n.startswith(column + "_")] == [f"{column}_{c}" for c in categories]
+    assert schema["one_hot_encoded"]["Contract"] == ["Month-to-month", "One year", "Two year"]
+    assert len(names) == 45
+
+
+def test_preprocess_excludes_the_id_and_label_columns(mb_prep):
+    names = mb_prep["schema"]["feature_names"]
+    assert mb_prep["schema"]["id_column"] == "customerID"
+    assert not any(n.startswith("customerID") for n in names)
+    assert not any(n.startswith("Churn") for n in names)
+
+
+def test_preprocess_one_hot_columns_are_exact_indicators(mb_prep):
+    raw = pd.read_csv(TELCO_CSV)
+    test = mb_prep["test_features"]
+    names = mb_prep["schema"]["feature_names"]
+    for column, categories in mb_prep["schema"]["one_hot_encoded"].items():
+        block = test[[names.index(f"{column}_{c}") for c in categories]]
+        assert (block.sum(axis=1) == 1).all(), column
+    # Month-to-month share in all splits together equals the raw data's share.
+    index = names.index("Contract_Month-to-month") + 1
+    total = sum(int(mb_prep[s][index].sum()) for s in ("train", "validation", "test"))
+    assert total == int((raw["Contract"] == "Month-to-month").sum())
+
+
+def test_preprocess_fills_blank_total_charges_with_zero_for_new_customers(mb_prep):
+    raw = pd.read_csv(TELCO_CSV, dtype=str, keep_default_na=False)
+    blank = raw["TotalCharges"].str.strip() == ""
+    assert int(blank.sum()) == 11
+    assert set(raw.loc[blank, "tenure"]) == {"0"}
+    fill = mb_prep["schema"]["fill"]
+    assert fill["products"] == [
+        {"target": "TotalCharges", "expression": "MonthlyCharges*tenure", "rows_filled": 11}
+    ]
+    assert fill["train_medians"] == {}
+    names = mb_prep["schema"]["feature_names"]
+    tenure = names.index("tenure") + 1
+    total = names.index("TotalCharges") + 1
+    rows = pd.concat([mb_prep[s] for s in ("train", "validation", "test")])
+    new_customers = rows[rows[tenure] == 0]
+    assert len(new_customers) == 11
+    assert (new_customers[total] == 0).all()
+    # Everyone else keeps the amount from the source file.
+    expected = pd.to_numeric(raw.loc[~blank, "TotalCharges"]).sum()
+    assert rows[total].sum() == pytest.approx(expected)
+
+
+def test_preprocess_test_features_are_the_test_rows_without_label(mb_prep):
+    assert mb_prep["test_features"].equals(
+        mb_prep["test"].iloc[:, 1:].set_axis(range(mb_prep["test"].shape[1] - 1), axis=1)
+    )
+
+
+def test_preprocess_is_deterministic(tmp_path, mb_prep, mb_input):
+    dirs, _ = _mb_preprocess(tmp_path, mb_input)
+    for key, name in (
+        ("train", "train.csv"),
+        ("validation", "validation.csv"),
+        ("test", "test.csv"),
+        ("test_features", "test_features.csv"),
+        ("schema", "schema.json"),
+    ):
+        first = hashlib.sha256((mb_prep["dirs"][key] / name).read_bytes()).hexdigest()
+        second = hashlib.sha256((dirs[key] / name).read_bytes()).hexdigest()
+        assert first == second, name
+
+
+def test_preprocess_keeps_the_latest_row_of_a_repeated_id(tmp_path):
+    raw = pd.read_csv(TELCO_CSV, dtype=str, keep_default_na=False).head(400)
+    raw["updated_at"] = "2024-01-01T00:00:00Z"
+    # customer 0 appears again, older, in a second file: the newer row must win.
+    stale = raw.head(1).copy()
+    stale["updated_at"] = "2023-01-01T00:00:00Z"
+    stale["MonthlyCharges"] = "999.0"
+    stale["TotalCharges"] = "999.0"
+    input_dir = tmp_path / "in"
+    input_dir.mkdir()
+    raw.to_csv(input_dir / "a.csv", index=False)
+    stale.to_csv(input_dir / "b.csv", index=False)
+    dirs, _ = _mb_preprocess(tmp_path / "out", input_dir, "--event-time-column", "updated_at")
+    schema = json.loads((dirs["schema"] / "schema.json").read_text())
+    assert schema["rows"]["input"] == 401
+    assert schema["rows"]["duplicates_dropped"] == 1
+    assert schema["rows"]["total"] == 400
+    assert "updated_at" not in schema["feature_names"]
+    names = schema["feature_names"]
+    rows = pd.concat([_mb_read(dirs[s] / f"{s}.csv") for s in ("train", "validation", "test")])
+    assert not (rows[names.index("MonthlyCharges") + 1] == 999.0).any()
+
+
+def test_preprocess_fails_on_a_missing_label_column(tmp_path, mb_input):
+    _, result = _mb_preprocess(tmp_path, mb_input, "--label-column", "Churned", check=False)
+    assert result.returncode != 0
+    assert "'Churned'" in result.stderr
+    assert "--label-column" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "train" / "train.csv").exists()
+
+
+def test_preprocess_fails_on_an_empty_input_dir(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _, result = _mb_preprocess(tmp_path / "out", empty, check=False)
+    assert result.returncode != 0
+    assert "no *.csv or *.parquet files found" in result.stderr
+    assert str(empty) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_preprocess_fails_on_an_absent_positive_label(tmp_path, mb_input):
+    _, result = _mb_preprocess(tmp_path, mb_input, "--positive-label", "yes", check=False)
+    assert result.returncode != 0
+    assert "'yes'" in result.stderr and "['No', 'Yes']" in result.stderr
+
+
+# --- baseline.py ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mb_baseline(tmp_path_factory, mb_prep):
+    out = tmp_path_factory.mktemp("mb-baseline")
+    _mb_run(
+        "baseline.py",
+        "--train-dir", mb_prep["dirs"]["train"],
+        "--schema-dir", mb_prep["dirs"]["schema"],
+        "--output-dir", out,
+    )
+    return json.loads((out / "baseline.json").read_text())
+
+
+def test_baseline_matches_pandas_statistics(mb_baseline, mb_prep):
+    train = mb_prep["train"]
+    names = mb_prep["schema"]["feature_names"]
+    assert mb_baseline["rows"] == len(train)
+    assert [f["name"] for f in mb_baseline["features"]] == names
+    for name in ("tenure", "MonthlyCharges", "TotalCharges", "Contract_Two year"):
+        column = train[names.index(name) + 1].astype(float)
+        stats = mb_baseline["features"][names.index(name)]
+        assert stats["index"] == names.index(name)
+        assert stats["count"] == len(column)
+        assert stats["missing"] == 0
+        assert stats["mean"] == pytest.approx(column.mean())
+        assert stats["std"] == pytest.approx(column.std())
+        assert stats["min"] == column.min() and stats["max"] == column.max()
+        for q in (1, 5, 25, 50, 75, 95, 99):
+            assert stats["quantiles"][f"p{q}"] == pytest.approx(column.quantile(q / 100)), (name, q)
+        assert len(stats["percentiles"]) == 101
+        assert stats["percentiles"][0] == column.min()
+        assert stats["percentiles"][100] == column.max()
+
+
+def test_baseline_histograms_follow_the_documented_binning(mb_baseline, mb_prep):
+    train = mb_prep["train"]
+    for index, stats in enumerate(mb_baseline["features"]):
+        histogram = stats["histogram"]
+        edges = np.array(histogram["edges"])
+        assert np.all(np.diff(edges) > 0) or len(edges) == 2, stats["name"]
+        assert len(histogram["counts"]) == len(edges) - 1 == len(histogram["fractions"])
+        assert sum(histogram["counts"]) == stats["count"]
+        assert sum(histogram["fractions"]) == pytest.approx(1.0)
+        # Recompute with the rule the docstring gives the drift job.
+        values = train[index + 1].to_numpy(dtype=float)
+        bins = np.searchsorted(edges[1:-1], values, side="right")
+        assert np.bincount(bins, minlength=len(edges) - 1).tolist() == histogram["counts"]
+        if stats["kind"] == "one-hot":
+            assert histogram["edges"] == [0.0, 0.5, 1.0]
+            assert histogram["fractions"][1] == pytest.approx(values.mean())
+    by_name = {f["name"]: f for f in mb_baseline["features"]}
+    # A numeric 0/1 column gets one bin per value, not one bin for everything.
+    assert by_name["SeniorCitizen"]["kind"] == "numeric"
+    assert len(by_name["SeniorCitizen"]["histogram"]["counts"]) == 2
+    # A continuous column gets the requested 10 quantile bins, each about 10 % of rows.
+    monthly = by_name["MonthlyCharges"]["histogram"]["fractions"]
+    assert len(monthly) == 10
+    assert max(monthly) < 0.13 and min(monthly) > 0.07
+
+
+def test_baseline_records_the_label_rate(mb_baseline, mb_prep):
+    labels = mb_prep["train"][0]
+    assert mb_baseline["label"]["name"] == "Churn"
+    assert mb_baseline["label"]["positive_count"] == int(labels.sum())
+    assert mb_baseline["label"]["positive_rate"] == pytest.approx(labels.mean())
+
+
+# --- local end-to-end: preprocess -> train (like the built-in algorithm) -> evaluate ---
+
+
+def _mb_train_like_builtin(train_csv, validation_csv, hyperparameters):
+    """Train the way the built-in XGBoost 1.7-1 algorithm does with these hyperparameters.
+
+    The container pops num_round and early_stopping_rounds, and stops early on the last
+    eval_metric of the "validation" channel with EarlyStopping(save_best=True).
+    """
+    params = dict(hyperparameters)
+    num_round = int(params.pop("num_round"))
+    rounds = int(params.pop("early_stopping_rounds"))
+    metric = params["eval_metric"].split(",")[-1]
+    # One thread: same trees, and no OpenMP spinning on a busy CI machine.
+    params["nthread"] = 1
+    train = np.loadtxt(train_csv, delimiter=",")
+    validation = np.loadtxt(validation_csv, delimiter=",")
+    dtrain = xgb.DMatrix(train[:, 1:], label=train[:, 0])
+    dvalidation = xgb.DMatrix(validation[:, 1:], label=validation[:, 0])
+    stop = xgb.callback.EarlyStopping(
+        rounds=rounds, data_name="validation", metric_name=metric,
+        maximize=metric in ("auc", "aucpr", "map", "ndcg"), save_best=True,
+    )
+    return xgb.train(
+        params, dtrain, num_boost_round=num_round,
+        evals=[(dtrain, "train"), (dvalidation, "validation")],
+        callbacks=[stop], verbose_eval=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def mb_model(tmp_path_factory, mb_prep):
+    hyperparameters = json.loads(HYPERPARAMETERS.read_text())["hyperparameters"]
+    booster = _mb_train_like_builtin(
+        mb_prep["dirs"]["train"] / "train.csv",
+        mb_prep["dirs"]["validation"] / "validation.csv",
+        hyperparameters,
+    )
+    model_dir = tmp_path_factory.mktemp("mb-model")
+    # The container: bst.save_model(os.path.join(model_dir, "xgboost-model")), then
+    # SageMaker tars /opt/ml/model into model.tar.gz.
+    booster.save_model(str(model_dir / "xgboost-model"))
+    with tarfile.open(model_dir / "model.tar.gz", "w:gz") as archive:
+        archive.add(model_dir / "xgboost-model", arcname="xgboost-model")
+    (model_dir / "xgboost-model").unlink()
+    return {"dir": model_dir, "booster": booster}
+
+
+@pytest.fixture(scope="module")
+def mb_evaluation(tmp_path_factory, mb_prep, mb_model):
+    out = tmp_path_factory.mktemp("mb-evaluation")
+    result = _mb_run(
+        "evaluate.py",
+        "--model-dir", mb_model["dir"],
+        "--test-dir", mb_prep["dirs"]["test"],
+        "--output-dir", out,
+    )
+    print(result.stdout)
+    return json.loads((out / "evaluation.json").read_text())
+
+
+def test_reference_hyperparameters_are_strings_the_builtin_algorithm_accepts():
+    config = json.loads(HYPERPARAMETERS.read_text())
+    hyperparameters = config["hyperparameters"]
+    assert all(isinstance(v, str) for v in hyperparameters.values())
+    assert hyperparameters["objective"] == "binary:logistic"
+    assert hyperparameters["eval_metric"] == "auc"
+    ranges = config["tuning"]["parameter_ranges"]
+    tuned = {r["Name"] for group in ranges.values() for r in group}
+    assert tuned and not tuned & set(config["tuning"]["static_hyperparameters"])
+    for group in ranges.values():
+        for item in group:
+            assert float(item["MinValue"]) < float(item["MaxValue"]), item
+    assert config["tuning"]["objective"] == {"type": "Maximize", "metric_name": "validation:auc"}
+
+
+def test_end_to_end_metrics_are_sane(mb_evaluation, mb_prep, mb_model):
+    metrics = mb_evaluation["binary_classification_metrics"]
+    auc = metrics["auc"]["value"]
+    accuracy = metrics["accuracy"]["value"]
+    f1 = metrics["f1"]["value"]
+    print(
+        f"\nEnd-to-end test split: AUC={auc:.4f} accuracy={accuracy:.4f} F1={f1:.4f} "
+        f"precision={metrics['precision']['value']:.4f} recall={metrics['recall']['value']:.4f} "
+        f"rounds={mb_model['booster'].num_boosted_rounds()} "
+        f"confusion_matrix={metrics['confusion_matrix']}"
+    )
+    assert auc > 0.80
+    assert accuracy > 0.75
+    assert 0.4 < f1 < 1.0
+    matrix = metrics["confusion_matrix"]
+    assert sum(matrix[a][p] for a in "01" for p in "01") == len(mb_prep["test"])
+    # Outer key = actual label: row "1" holds every positive of the test split.
+    assert matrix["1"]["0"] + matrix["1"]["1"] == int(mb_prep["test"][0].sum())
+    # AUC agrees with an independent computation on the same model.
+    features = xgb.DMatrix(mb_prep["test"].iloc[:, 1:].to_numpy(dtype=float))
+    assert auc == pytest.approx(roc_auc_score(mb_prep["test"][0], mb_model["booster"].predict(features)))
+
+
+def test_evaluation_json_has_the_model_quality_shape(mb_evaluation):
+    # The pipeline's Condition step: JsonGet binary_classification_metrics.auc.value.
+    assert set(mb_evaluation) == {"binary_classification_metrics"}
+    metrics = mb_evaluation["binary_classification_metrics"]
+    assert isinstance(metrics["auc"]["value"], float)
+    for name in (
+        "auc", "accuracy", "precision", "recall", "f0_5", "f1", "f2",
+        "true_positive_rate", "true_negative_rate", "false_positive_rate", "false_negative_rate",
+    ):
+        assert set(metrics[name]) == {"value", "standard_deviation"}, name
+        assert 0.0 <= metrics[name]["value"] <= 1.0, name
+        # 1,057 test rows >= 200, so the standard deviation is computed, not "NaN".
+        assert isinstance(metrics[name]["standard_deviation"], float), name
+    roc = metrics["receiver_operating_characteristic_curve"]
+    assert len(roc["false_positive_rates"]) == len(roc["true_positive_rates"]) > 2
+    assert roc["false_positive_rates"][0] == 0.0 and roc["true_positive_rates"][-1] == 1.0
+    pr = metrics["precision_recall_curve"]
+    assert len(pr["precisions"]) == len(pr["recalls"]) > 2
+    rates = metrics["true_positive_rate"]["value"] + metrics["false_negative_rate"]["value"]
+    assert rates == pytest.approx(1.0)
+    assert metrics["recall"]["value"] == pytest.approx(metrics["true_positive_rate"]["value"])
+
+
+@pytest.mark.parametrize("model_format", ["pickle", "json", "k-fold"])
+def test_evaluate_loads_every_artifact_format_of_the_container(
+    tmp_path, mb_prep, mb_model, mb_evaluation, model_format
+):
+    """Older containers pickle the Booster; save_model may write JSON; k-fold writes
+    xgboost-model-<fold> files, which the container averages."""
+    import pickle
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    booster = mb_model["booster"]
+    files = {}
+    if model_format == "pickle":
+        files["xgboost-model"] = pickle.dumps(booster)
+    elif model_format == "json":
+        json_path = tmp_path / "model.json"
+        booster.save_model(str(json_path))
+        files["xgboost-model"] = json_path.read_bytes()
+        assert files["xgboost-model"].startswith(b"{")
+    else:
+        raw = booster.save_raw()
+        files["xgboost-model-0"] = bytes(raw)
+        files["xgboost-model-1"] = bytes(raw)
+    with tarfile.open(model_dir / "model.tar.gz", "w:gz") as archive:
+        for name, content in files.items():
+            (tmp_path / name).write_bytes(content)
+            archive.add(tmp_path / name, arcname=name)
+    result = _mb_run(
+        "evaluate.py",
+        "--model-dir", model_dir,
+        "--test-dir", mb_prep["dirs"]["test"],
+        "--output-dir", tmp_path / "out",
+    )
+    assert str(sorted(files)) in result.stdout
+    again = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert again["binary_classification_metrics"]["auc"]["value"] == pytest.approx(
+        mb_evaluation["binary_classification_metrics"]["auc"]["value"]
+    )
+
+
+def test_evaluate_fails_without_a_model(tmp_path, mb_prep):
+    empty = tmp_path / "model"
+    empty.mkdir()
+    result = _mb_run(
+        "evaluate.py",
+        "--model-dir", empty,
+        "--test-dir", mb_prep["dirs"]["test"],
+        "--output-dir", tmp_path / "out",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "no file named xgboost-model" in result.stderr
+    assert "Traceback" not in result.stderr
