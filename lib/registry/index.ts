@@ -1,0 +1,2 @@
+export * from './model-package-group-ref';
+export * from './model-package-group';
