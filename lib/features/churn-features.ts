@@ -1,0 +1,185 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { FeatureGroup } from './feature-group';
+import { FeatureIngestion } from './feature-ingestion';
+import { FeatureDefinition, FeatureType } from './feature-types';
+import { MlAlarms } from '../monitoring/alarms';
+import { IStepImage } from '../pipelines/step-image';
+import { MlNetwork } from '../security/network';
+import { NameRule } from '../security/names';
+import { IDataLake } from '../storage/data-lake';
+import { DataLakeZone } from '../storage/data-lake-zone';
+
+/** The script that computes and ingests the churn features. */
+const SCRIPT_PATH = path.join(__dirname, 'scripts', 'churn_features.py');
+/** The feature list the script produces (the script's tests check they agree). */
+const DEFINITIONS_PATH = path.join(__dirname, 'scripts', 'churn_feature_definitions.json');
+
+/**
+ * The churn platform's customer features, derived from the Telco customer columns by
+ * `scripts/churn_features.py`: yes/no answers as 0/1 `Integral` features, internet service,
+ * contract and payment method one-hot encoded, tenure and a service count as `Integral`,
+ * monthly, total and average monthly charges as `Fractional`. `gender` is not used.
+ *
+ * The `Churn` label is not a feature, so it is never served from the online store: it
+ * stays in the curated zone and a training set joins it on `customer_id`.
+ */
+export class ChurnFeatures {
+  /** The record identifier feature (`String`, the Telco `customerID`). */
+  public static readonly RECORD_IDENTIFIER_FEATURE_NAME = 'customer_id';
+  /**
+   * The event time feature (`String`, ISO-8601 `yyyy-MM-ddTHH:mm:ssZ`): the scheduled time of
+   * the ingestion run, so each run adds a snapshot to the offline store.
+   */
+  public static readonly EVENT_TIME_FEATURE_NAME = 'event_time';
+  /** The default name of the churn feature group. */
+  public static readonly DEFAULT_FEATURE_GROUP_NAME = 'churn-customer-features';
+
+  /**
+   * The churn feature definitions, in the order the ingestion script writes them.
+   */
+  public static definitions(): FeatureDefinition[] {
+    const spec = JSON.parse(fs.readFileSync(DEFINITIONS_PATH, 'utf-8'));
+    return spec.features.map((f: { name: string; type: string }) => ({ featureName: f.name, featureType: FeatureType.of(f.type) }));
+  }
+
+  /**
+   * The path of the ingestion script (for a {@link FeatureIngestion} of your own).
+   */
+  public static scriptPath(): string {
+    return SCRIPT_PATH;
+  }
+
+  private constructor() {}
+}
+
+/**
+ * Properties of a {@link ChurnFeatureStore}.
+ */
+export interface ChurnFeatureStoreProps {
+  /**
+   * The data lake: the curated churn table is read from its curated zone and the offline
+   * store is written to its features zone.
+   */
+  readonly lake: IDataLake;
+
+  /**
+   * The container that runs the ingestion script, e.g. the SKLearn 1.2-1 framework image.
+   */
+  readonly image: IStepImage;
+
+  /**
+   * The folder of the curated churn table, relative to the lake's curated zone.
+   *
+   * @default 'churn/'
+   */
+  readonly curatedPath?: string;
+
+  /**
+   * The feature group's name.
+   *
+   * @default 'churn-customer-features'
+   */
+  readonly featureGroupName?: string;
+
+  /**
+   * Keep an online store for real-time inference lookups.
+   *
+   * @default true
+   */
+  readonly onlineStoreEnabled?: boolean;
+
+  /**
+   * How long a customer's features stay in the online store after their event time.
+   *
+   * @default - records never expire
+   */
+  readonly onlineStoreTtl?: Duration;
+
+  /**
+   * When the ingestion runs.
+   *
+   * @default - daily at 03:00 UTC
+   */
+  readonly schedule?: scheduler.ScheduleExpression;
+
+  /**
+   * Run the ingestion job in this network.
+   *
+   * @default - SageMaker's own network
+   */
+  readonly network?: MlNetwork;
+
+  /**
+   * Alarm when a scheduled ingestion cannot be started.
+   *
+   * @default - no alarm
+   */
+  readonly alarms?: MlAlarms;
+
+  /**
+   * What happens to the feature group, keys and queue when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The churn platform's feature store: the customer feature group (online store plus an
+ * Iceberg offline store in the lake's features zone) and its daily ingestion job, which
+ * reads the curated churn table and writes one record per customer.
+ *
+ * @example
+ * declare const lake: DataLake;
+ * declare const image: IStepImage;
+ * const store = new ChurnFeatureStore(this, 'Features', { lake, image });
+ * declare const endpointRole: iam.IRole;
+ * store.featureGroup.grantReadOnline(endpointRole);
+ */
+export class ChurnFeatureStore extends Construct {
+  /** The customer feature group. */
+  public readonly featureGroup: FeatureGroup;
+  /** The scheduled ingestion. */
+  public readonly ingestion: FeatureIngestion;
+
+  constructor(scope: Construct, id: string, props: ChurnFeatureStoreProps) {
+    super(scope, id);
+    const curatedPath = props.curatedPath ?? 'churn/';
+    NameRule.S3_KEY_PREFIX.validate('ChurnFeatureStoreProps.curatedPath', curatedPath);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.featureGroup = new FeatureGroup(this, 'FeatureGroup', {
+      featureGroupName: props.featureGroupName ?? ChurnFeatures.DEFAULT_FEATURE_GROUP_NAME,
+      description: 'Churn platform customer features (Telco columns, one record per customer per run); no label.',
+      features: ChurnFeatures.definitions(),
+      recordIdentifierFeatureName: ChurnFeatures.RECORD_IDENTIFIER_FEATURE_NAME,
+      eventTimeFeatureName: ChurnFeatures.EVENT_TIME_FEATURE_NAME,
+      onlineStoreEnabled: props.onlineStoreEnabled,
+      onlineStoreTtl: props.onlineStoreTtl,
+      offlineStoreLake: props.lake,
+      removalPolicy,
+    });
+
+    const curated = props.lake.curated;
+    const source = new DataLakeZone({
+      zoneName: 'curated-churn',
+      bucket: curated.bucket,
+      keyPrefix: `${curated.keyPrefix}${curatedPath}`,
+      encryptionKey: curated.encryptionKey,
+    });
+    this.ingestion = new FeatureIngestion(this, 'Ingestion', {
+      featureGroup: this.featureGroup,
+      source,
+      scriptPath: SCRIPT_PATH,
+      image: props.image,
+      schedule: props.schedule,
+      network: props.network,
+      alarms: props.alarms,
+      removalPolicy,
+    });
+  }
+}

@@ -1,0 +1,398 @@
+import * as path from 'path';
+import { ArnFormat, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { IFeatureGroup } from './feature-group';
+import { MlAlarms } from '../monitoring/alarms';
+import { IStepImage } from '../pipelines/step-image';
+import { acknowledgeRoleWildcards } from './private/nag';
+import { acknowledgeNag, NagPack } from '../security/acknowledge';
+import { NameRule } from '../security/names';
+import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
+import { PlatformRole } from '../security/platform-role';
+import { invalidProp, isUnresolved, validateDurationRange, validateIntegerRange } from '../security/validation';
+import { DataLakeZone } from '../storage/data-lake-zone';
+
+/** Where the job's script is mounted. */
+const CODE_DIR = '/opt/ml/processing/input/code';
+/** Where the source data is mounted. */
+const INPUT_DIR = '/opt/ml/processing/input/curated';
+/** Longest job-name prefix: 63 characters minus `-` and a 36-character scheduler execution id. */
+const MAX_JOB_NAME_PREFIX = 26;
+/** ML instance type names, e.g. `ml.m5.large`. */
+const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
+/** Processing jobs' CloudWatch log group. */
+const PROCESSING_LOG_GROUP = '/aws/sagemaker/ProcessingJobs';
+/** EC2 actions SageMaker needs to put a job's network interfaces in a VPC. */
+const VPC_ACTIONS = [
+  'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
+  'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs',
+  'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups',
+];
+
+/**
+ * Properties of a {@link FeatureIngestion}.
+ */
+export interface FeatureIngestionProps {
+  /**
+   * The feature group the job writes to. Its role gets `sagemaker:PutRecord` on it (and its
+   * online store key).
+   */
+  readonly featureGroup: IFeatureGroup;
+
+  /**
+   * The data the job reads, e.g. a curated table's folder. Mounted read-only at
+   * `/opt/ml/processing/input/curated`; the job's role may read only this prefix.
+   */
+  readonly source: DataLakeZone;
+
+  /**
+   * A local Python script that computes and ingests the features. It is uploaded as an asset
+   * and run as `python3 <script> --input-dir /opt/ml/processing/input/curated
+   * --feature-group-name <name> --region <region> --event-time <scheduled time>` followed by
+   * `arguments`.
+   */
+  readonly scriptPath: string;
+
+  /**
+   * The container that runs the script: Python 3 with pandas and boto3, e.g. the SKLearn
+   * 1.2-1 framework image.
+   */
+  readonly image: IStepImage;
+
+  /**
+   * Extra arguments passed to the script after the standard ones.
+   *
+   * @default - none
+   */
+  readonly arguments?: string[];
+
+  /**
+   * When the job runs (EventBridge Scheduler expression, UTC unless it says otherwise).
+   *
+   * @default - daily at 03:00 UTC
+   */
+  readonly schedule?: scheduler.ScheduleExpression;
+
+  /**
+   * Whether the schedule is enabled.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * The ML instance type of the job, e.g. `ml.m5.large`.
+   *
+   * @default 'ml.m5.large'
+   */
+  readonly instanceType?: string;
+
+  /**
+   * The size of the job's KMS-encrypted storage volume, 1 to 16,384 GiB.
+   *
+   * @default Size.gibibytes(30)
+   */
+  readonly volumeSize?: Size;
+
+  /**
+   * How long a job may run before SageMaker stops it, 1 second to 5 days.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly maxRuntime?: Duration;
+
+  /**
+   * Prefix of the processing job names (`<prefix>-<scheduler execution id>`): 1 to 26
+   * letters, digits and hyphens, starting and ending with a letter or digit. The scheduler's
+   * role may create only jobs with this prefix.
+   *
+   * @default - a unique lowercase prefix derived from the construct path
+   */
+  readonly jobNamePrefix?: string;
+
+  /**
+   * Run the job in this network's subnets with its job security group. The job calls the
+   * Feature Store runtime, so the network gets the Feature Store runtime interface endpoint
+   * (about $7.30 per AZ per month) if it lacks it.
+   *
+   * @default - the job runs in SageMaker's own network, with internet access
+   */
+  readonly network?: MlNetwork;
+
+  /**
+   * The KMS key that encrypts the job's storage volume and the dead-letter queue.
+   *
+   * @default - a new customer-managed key with yearly rotation is defined
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * How many times EventBridge Scheduler retries starting the job (0 to 185) before the
+   * event goes to the dead-letter queue.
+   *
+   * @default 3
+   */
+  readonly retryAttempts?: number;
+
+  /**
+   * How long EventBridge Scheduler keeps trying to start one run, 1 minute to 24 hours.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly maxEventAge?: Duration;
+
+  /**
+   * Alarm (through the shared alert topic) when a scheduled run could not be started and
+   * landed in the dead-letter queue.
+   *
+   * @default - no alarm
+   */
+  readonly alarms?: MlAlarms;
+
+  /**
+   * What happens to the key and the dead-letter queue when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A scheduled feature ingestion: EventBridge Scheduler starts a SageMaker Processing job
+ * (universal target `sagemaker:createProcessingJob`, so no Lambda) that runs a script over a
+ * data-lake prefix and writes the records to a feature group.
+ *
+ * Each run's job is named `<jobNamePrefix>-<scheduler execution id>` and receives the
+ * scheduled time as `--event-time`, so a retried start reuses the same name (a duplicate
+ * start fails instead of ingesting twice) and a re-run produces the same records. Runs that
+ * cannot be started are retried, then go to a KMS-encrypted dead-letter queue.
+ *
+ * Roles (both in customer-managed policies): the job's role reads only the source prefix and
+ * the script, writes only to the feature group (`PutRecord`, online store key) and its own
+ * logs and metrics; the scheduler's role may only create jobs with the prefix, pass the job's
+ * role to SageMaker, and use the key for the volume and the queue.
+ */
+export class FeatureIngestion extends Construct {
+  /** The role the processing job runs with. */
+  public readonly role: iam.IRole;
+  /** The role EventBridge Scheduler uses to start the job. */
+  public readonly schedulerRole: iam.IRole;
+  /** The schedule. */
+  public readonly schedule: scheduler.Schedule;
+  /** Where runs that could not be started go. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** The key of the job's volume and of the dead-letter queue. */
+  public readonly encryptionKey: kms.IKey;
+  /** The prefix of the processing job names. */
+  public readonly jobNamePrefix: string;
+
+  constructor(scope: Construct, id: string, props: FeatureIngestionProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const instanceType = props.instanceType ?? 'ml.m5.large';
+    if (!isUnresolved(instanceType) && !INSTANCE_TYPE_PATTERN.test(instanceType)) {
+      throw invalidProp('FeatureIngestionProps.instanceType', instanceType, "It must be an ML instance type such as 'ml.m5.large'.");
+    }
+    const volumeSize = props.volumeSize ?? Size.gibibytes(30);
+    if (!volumeSize.isUnresolved()) {
+      const gib = volumeSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+      validateIntegerRange('FeatureIngestionProps.volumeSize (GiB)', gib, 1, 16384);
+    }
+    const maxRuntime = props.maxRuntime ?? Duration.hours(1);
+    validateDurationRange('FeatureIngestionProps.maxRuntime', maxRuntime, Duration.seconds(1), Duration.days(5));
+    validateIntegerRange('FeatureIngestionProps.retryAttempts', props.retryAttempts, 0, 185);
+    const maxEventAge = props.maxEventAge ?? Duration.hours(1);
+    validateDurationRange('FeatureIngestionProps.maxEventAge', maxEventAge, Duration.minutes(1), Duration.hours(24));
+    if (!isUnresolved(props.scriptPath) && path.extname(props.scriptPath) !== '.py') {
+      throw invalidProp('FeatureIngestionProps.scriptPath', props.scriptPath, 'It must be the path of a single Python file ending in .py.');
+    }
+    const prefix = props.jobNamePrefix
+      ?? Names.uniqueResourceName(this, { maxLength: MAX_JOB_NAME_PREFIX, separator: '-' }).toLowerCase();
+    NameRule.of({
+      description: 'processing job name prefix',
+      maxLength: MAX_JOB_NAME_PREFIX,
+      pattern: '^[a-zA-Z0-9](-*[a-zA-Z0-9])*$',
+      patternDescription: 'letters, digits and hyphens, starting and ending with a letter or digit',
+    }).validate('FeatureIngestionProps.jobNamePrefix', prefix);
+    this.jobNamePrefix = prefix;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the feature ingestion job volumes and dead-letter queue of ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.encryptionKey = key;
+
+    // The job's role.
+    const role = new PlatformRole(this, 'JobRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Runs the feature ingestion jobs of ${this.node.path}`,
+    });
+    this.role = role;
+    props.source.grantRead(role);
+    props.featureGroup.grantIngest(role);
+    const script = new s3assets.Asset(this, 'Script', { path: props.scriptPath });
+    script.grantRead(role);
+    const logGroupArn = stack.formatArn({
+      service: 'logs', resource: 'log-group', resourceName: PROCESSING_LOG_GROUP, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+      resources: [logGroupArn, `${logGroupArn}:log-stream:${prefix}-*`],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': PROCESSING_LOG_GROUP } },
+    }));
+    const image = props.image.bind(this);
+    if (image.repositoryArns && image.repositoryArns.length > 0) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: image.repositoryArns,
+      }));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    }
+    let vpcConfig: unknown;
+    if (props.network) {
+      const network = props.network;
+      network.addInterfaceEndpoint(MlInterfaceEndpoint.SAGEMAKER_FEATURESTORE_RUNTIME);
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: VPC_ACTIONS, resources: ['*'] }));
+      vpcConfig = {
+        SecurityGroupIds: [network.jobSecurityGroup.securityGroupId],
+        Subnets: network.vpc.selectSubnets(network.vpcSubnets).subnetIds,
+      };
+    }
+    // The scheduler's role and target.
+    const jobArnPattern = stack.formatArn({ service: 'sagemaker', resource: 'processing-job', resourceName: `${prefix}-*` });
+    const schedulerRole = new PlatformRole(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Starts the feature ingestion jobs of ${this.node.path}`,
+    });
+    this.schedulerRole = schedulerRole;
+    // SageMaker encrypts the job volume with a grant it creates as the caller of CreateProcessingJob.
+    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+      resources: [key.keyArn],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+    }));
+    // Sending to the SSE-KMS dead-letter queue.
+    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}` } },
+    }));
+    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    acknowledgeNag(queue, 'SQS3', [NagPack.AWS_SOLUTIONS],
+      'This queue is itself the dead-letter queue of the ingestion schedule; a dead-letter queue of a dead-letter queue would only move the same messages.');
+    this.deadLetterQueue = queue;
+
+    const request = {
+      ProcessingJobName: `${prefix}-${scheduler.ContextAttribute.executionId}`,
+      RoleArn: role.roleArn,
+      AppSpecification: {
+        ImageUri: image.imageUri,
+        ContainerEntrypoint: ['python3', `${CODE_DIR}/${script.s3ObjectKey}`],
+        ContainerArguments: [
+          '--input-dir', INPUT_DIR,
+          '--feature-group-name', props.featureGroup.featureGroupName,
+          '--region', stack.region,
+          '--event-time', scheduler.ContextAttribute.scheduledTime,
+          ...(props.arguments ?? []),
+        ],
+      },
+      ProcessingInputs: [
+        s3Input('code', script.s3ObjectUrl, CODE_DIR),
+        s3Input('curated', props.source.s3Uri(), INPUT_DIR),
+      ],
+      ProcessingResources: {
+        ClusterConfig: {
+          InstanceCount: 1,
+          InstanceType: instanceType,
+          VolumeSizeInGB: volumeSize.toGibibytes(),
+          VolumeKmsKeyId: key.keyArn,
+        },
+      },
+      StoppingCondition: { MaxRuntimeInSeconds: maxRuntime.toSeconds() },
+      NetworkConfig: {
+        EnableInterContainerTrafficEncryption: true,
+        // The script calls the Feature Store runtime, so the container needs network access.
+        EnableNetworkIsolation: false,
+        VpcConfig: vpcConfig,
+      },
+    };
+
+    const target = new targets.Universal({
+      service: 'sagemaker',
+      action: 'createProcessingJob',
+      input: scheduler.ScheduleTargetInput.fromObject(request),
+      role: schedulerRole,
+      deadLetterQueue: queue,
+      retryAttempts: props.retryAttempts ?? 3,
+      maxEventAge,
+      policyStatements: [
+        new iam.PolicyStatement({ actions: ['sagemaker:CreateProcessingJob'], resources: [jobArnPattern] }),
+        new iam.PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [role.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+        }),
+      ],
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: props.schedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '3' }),
+      target,
+      enabled: props.enabled ?? true,
+      description: `Feature ingestion into ${props.featureGroup.featureGroupName}`,
+    });
+
+    acknowledgeRoleWildcards(role,
+      'Wildcards are limited to: objects under the source prefix and the CDK asset of the script (read actions of ' +
+      'the grantRead groups), this ingestion\'s log streams in /aws/sagemaker/ProcessingJobs, ' +
+      'cloudwatch:PutMetricData (no resource type; limited by the cloudwatch:namespace condition), and, for a VPC ' +
+      'job or an ECR image, ecr:GetAuthorizationToken and the EC2 network-interface actions, which have no ' +
+      'resource-level permissions.');
+    acknowledgeRoleWildcards(schedulerRole,
+      `The scheduler may create only processing jobs named '${prefix}-<execution id>': each run gets a new name, ` +
+      'so the resource is a name-prefix pattern.');
+
+    if (props.alarms) {
+      props.alarms.addAlarm(`${Names.uniqueId(this).slice(-40)}DeadLetters`, {
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        threshold: { threshold: 1 },
+        description: `A scheduled feature ingestion into ${props.featureGroup.featureGroupName} could not be started; ` +
+          `read the message in ${queue.queueName} (its error says why) and the scheduler role's permissions.`,
+      });
+    }
+  }
+}
+
+function s3Input(name: string, s3Uri: string, localPath: string): unknown {
+  return {
+    InputName: name,
+    S3Input: {
+      S3Uri: s3Uri,
+      LocalPath: localPath,
+      S3DataType: 'S3Prefix',
+      S3InputMode: 'File',
+      S3DataDistributionType: 'FullyReplicated',
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from './feature-types';
+export * from './feature-group';
+export * from './feature-ingestion';
+export * from './churn-features';
