@@ -1,0 +1,3 @@
+export * from './batch-arrival';
+export * from './partition-key';
+export * from './streaming-ingestion';
