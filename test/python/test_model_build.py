@@ -514,3 +514,38 @@ def test_evaluate_fails_without_a_model(tmp_path, mb_prep):
     assert result.returncode != 0
     assert "no file named xgboost-model" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_preprocess_is_generic_for_other_tabular_data(tmp_path):
+    """Other column names, a 0/1 label, no id column, and numeric gaps filled with train medians."""
+    rng = np.random.default_rng(7)
+    rows = 300
+    frame = pd.DataFrame(
+        {
+            "amount": rng.normal(100, 10, rows).round(2),
+            "plan": rng.choice(["gold", "basic", "silver"], rows),
+            "target": rng.choice([0, 1], rows, p=[0.7, 0.3]),
+        }
+    )
+    frame.loc[:9, "amount"] = np.nan
+    input_dir = tmp_path / "in"
+    input_dir.mkdir()
+    frame.to_csv(input_dir / "part-0.csv", index=False)
+    dirs, result = _mb_preprocess(
+        tmp_path / "out", input_dir,
+        "--label-column", "target", "--positive-label", "1", "--id-column", "",
+    )
+    assert "Fill rule TotalCharges=MonthlyCharges*tenure skipped" in result.stdout
+    schema = json.loads((dirs["schema"] / "schema.json").read_text())
+    assert schema["feature_names"] == ["amount", "plan_basic", "plan_gold", "plan_silver"]
+    assert schema["id_column"] is None
+    assert schema["label"]["negative_labels"] == ["0"]
+    assert schema["class_balance"]["all"]["positive"] == int(frame["target"].sum())
+    train = _mb_read(dirs["train"] / "train.csv")
+    median = schema["fill"]["train_medians"]["amount"]
+    present = frame["amount"].dropna()
+    assert present.min() <= median <= present.max()
+    splits = pd.concat([_mb_read(dirs[s] / f"{s}.csv") for s in ("train", "validation", "test")])
+    assert not splits.isna().any().any()
+    assert int((splits[1] == median).sum()) >= 10
+    assert len(train) + schema["rows"]["validation"] + schema["rows"]["test"] == rows

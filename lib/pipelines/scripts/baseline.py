@@ -33,20 +33,20 @@ against the training data, feature by feature, without the training data itself:
           "source_column": "tenure",
           "count": 4929,               # non-missing values
           "missing": 0,
-          "mean": 32.4, "std": 24.6,   # std is the sample standard deviation (ddof=1)
+          "mean": 32.45, "std": 24.71, # std is the sample standard deviation (ddof=1)
           "min": 0.0, "max": 72.0,
           "quantiles": {"p1": 1.0, "p5": 1.0, "p25": 9.0, "p50": 29.0,
                         "p75": 56.0, "p95": 72.0, "p99": 72.0},
           "histogram": {
             "edges": [0.0, 2.0, 6.0, ..., 72.0],     # k+1 increasing edges -> k bins
-            "counts": [612, 431, ...],               # k integers, sum = count
-            "fractions": [0.124, 0.087, ...]         # k floats, sum = 1
+            "counts": [457, 517, ...],               # k integers, sum = count
+            "fractions": [0.0927, 0.1049, ...]       # k floats, sum = 1
           },
           "percentiles": [0.0, 1.0, ..., 72.0]       # 101 values: p0, p1, ..., p100
         },
         {"name": "Contract_Two year", "index": 36, "kind": "one-hot", ...,
-         "histogram": {"edges": [0.0, 0.5, 1.0], "counts": [3739, 1190],
-                       "fractions": [0.7586, 0.2414]}, "percentiles": [...]}
+         "histogram": {"edges": [0.0, 0.5, 1.0], "counts": [3730, 1199],
+                       "fractions": [0.7567, 0.2433]}, "percentiles": [...]}
       ]
     }
 

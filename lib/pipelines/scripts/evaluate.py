@@ -30,16 +30,16 @@ ModelMetrics.ModelQuality.Statistics::
     {
       "binary_classification_metrics": {
         "confusion_matrix": {"0": {"0": 700, "1": 77},     # outer key: actual label,
-                             "1": {"0": 130, "1": 150}},  # inner key: predicted label
-        "recall": {"value": 0.53, "standard_deviation": 0.01},
-        "precision": {"value": 0.66, "standard_deviation": 0.02},
-        "accuracy": {"value": 0.80, "standard_deviation": 0.004},
+                             "1": {"0": 133, "1": 147}},  # inner key: predicted label
+        "recall": {"value": 0.525, "standard_deviation": 0.0086},
+        "precision": {"value": 0.6563, "standard_deviation": 0.0100},
+        "accuracy": {"value": 0.8013, "standard_deviation": 0.0038},
         "true_positive_rate": {...}, "true_negative_rate": {...},
         "false_positive_rate": {...}, "false_negative_rate": {...},
         "receiver_operating_characteristic_curve": {
           "false_positive_rates": [0.0, ...], "true_positive_rates": [0.0, ...]},
         "precision_recall_curve": {"precisions": [...], "recalls": [...]},
-        "auc": {"value": 0.85, "standard_deviation": 0.006},
+        "auc": {"value": 0.8532, "standard_deviation": 0.0036},
         "f0_5": {...}, "f1": {...}, "f2": {...}
       }
     }

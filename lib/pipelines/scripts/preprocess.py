@@ -25,9 +25,10 @@ target in the first column, no header row. ``test_features.csv`` holds the same 
 Cleaning, in this order:
 
 1. Strings are stripped; empty strings become missing values.
-2. Exact duplicate rows are dropped. If ``--id-column`` is set and an id still occurs
-   more than once, the latest row is kept: the row with the greatest
-   ``--event-time-column`` value when that column is given, else the last one read.
+2. If ``--id-column`` is set and an id occurs more than once, only the latest row is
+   kept: the row with the greatest ``--event-time-column`` value when that column is
+   given (parsed as a timestamp when it parses), else the last one read. Without an id
+   column no row is dropped (identical rows may be different entities).
 3. Rows without a label are dropped. The label becomes 1 for ``--positive-label`` and
    0 for every other value; there must be exactly two distinct label values.
 4. A column whose non-missing values all parse as numbers is numeric; every other
@@ -180,8 +181,9 @@ def is_numeric_column(values):
 
 
 def drop_duplicates(data, id_column, event_time_column):
+    # Only repeated ids are duplicates: without an id column, two identical rows may be two
+    # different customers, so every row is kept.
     before = len(data)
-    data = data.drop_duplicates(keep="last")
     if id_column:
         if event_time_column:
             order = pd.to_datetime(data[event_time_column], errors="coerce", utc=True)
