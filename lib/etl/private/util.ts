@@ -1,0 +1,22 @@
+import { Construct } from 'constructs';
+import { invalidProp, isUnresolved } from '../../security/validation';
+
+/**
+ * Small helpers of the ETL stage. Internal: not exported from `lib/index.ts`.
+ */
+
+/** Checks a Glue cron expression: `cron(` + six space-separated fields + `)`. Tokens are skipped. */
+export function validateGlueCron(prop: string, expression: string): void {
+  if (isUnresolved(expression)) {
+    return;
+  }
+  if (!/^cron\(\S+( \S+){5}\)$/.test(expression)) {
+    throw invalidProp(prop, expression,
+      'Glue schedules are cron expressions with six fields (minutes hours day-of-month month day-of-week year), e.g. cron(15 2 * * ? *); rate() is not accepted.');
+  }
+}
+
+/** A unique, readable alarm id prefix for a construct (its path without the stack, alphanumerics only). */
+export function alarmPrefix(scope: Construct): string {
+  return scope.node.path.split('/').slice(1).map(p => p.replace(/[^A-Za-z0-9]/g, '')).join('');
+}
