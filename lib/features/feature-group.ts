@@ -401,12 +401,11 @@ abstract class FeatureGroupBase extends Resource implements IFeatureGroup {
   }
 
   public metric(metricName: string, props?: FeatureStoreMetricOptions): cloudwatch.Metric {
-    const operation = props?.operation ?? FeatureStoreOperation.PUT_RECORD;
-    const { operation: _ignored, ...options } = props ?? {};
+    const { operation, ...options } = props ?? {};
     return new cloudwatch.Metric({
       namespace: 'AWS/SageMaker',
       metricName,
-      dimensionsMap: { FeatureGroupName: this.featureGroupName, OperationName: operation.operationName },
+      dimensionsMap: { FeatureGroupName: this.featureGroupName, OperationName: (operation ?? FeatureStoreOperation.PUT_RECORD).operationName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
       ...options,
