@@ -239,7 +239,7 @@ export class BuiltInImage implements IStepImage {
         repositoryArns: [this.repositoryArn(stack, account, region)],
       };
     }
-    const account = this.mappingIn(stack).findInMap(Aws.REGION, 'account');
+    const account = accountLookup(this.mappingIn(stack));
     return {
       imageUri: `${account}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.repositoryName}${this.tagSuffix()}`,
       repositoryArns: [this.repositoryArn(stack, account, Aws.REGION)],
@@ -281,6 +281,18 @@ export class BuiltInImage implements IStepImage {
     }
     return new CfnMapping(stack, id, { mapping, lazy: true });
   }
+}
+
+/** One `Fn::FindInMap` token per mapping, so every bind of an image renders the same strings (pull grants dedupe). */
+const ACCOUNT_LOOKUPS = new WeakMap<CfnMapping, string>();
+
+function accountLookup(mapping: CfnMapping): string {
+  let lookup = ACCOUNT_LOOKUPS.get(mapping);
+  if (lookup === undefined) {
+    lookup = mapping.findInMap(Aws.REGION, 'account');
+    ACCOUNT_LOOKUPS.set(mapping, lookup);
+  }
+  return lookup;
 }
 
 /** The DNS suffix of a region's endpoints (`amazonaws.com`, `amazonaws.com.cn`, `c2s.ic.gov`, ...). */

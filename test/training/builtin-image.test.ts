@@ -79,6 +79,15 @@ describe('environment-agnostic stack (region is a token)', () => {
     expect(Object.keys(mappings.SageMakerImageSagemakerClarifyProcessing10)).toHaveLength(28);
   });
 
+  test('binding an image twice in a stack returns identical strings, so pull grants dedupe', () => {
+    const stack = testStack();
+    const first = BuiltInImage.xgboost(XGBoostVersion.V1_7_1).bind(stack);
+    const second = BuiltInImage.xgboost(XGBoostVersion.V1_7_1, ImageScope.INFERENCE).bind(stack);
+    expect(second.repositoryArns).toEqual(first.repositoryArns);
+    expect(new Set([...first.repositoryArns!, ...second.repositoryArns!]).size).toBe(1);
+    expect(BuiltInImage.xgboost(XGBoostVersion.V1_7_1).bind(stack).imageUri).toBe(first.imageUri);
+  });
+
   test('the Model Monitor URI has no tag, as the SDK writes it', () => {
     const stack = testStack();
     output(stack, 'Uri', BuiltInImage.MODEL_MONITOR);
