@@ -21,7 +21,7 @@ export {
   TuningObjective, WarmStartType, type TuningWarmStart, type TuningStepProps, TuningStep,
 } from './training';
 export {
-  CreateModelStep, type CreateModelStepProps, ModelApprovalStatus, type MetricsSource, type ModelMetricsSources, RegisterModelStep,
+  CreateModelStep, type CreateModelStepProps, type MetricsSource, type ModelMetricsSources, RegisterModelStep,
   type RegisterModelStepProps, SplitType, AssembleWith, BatchStrategy, TransformStep, type TransformStepProps,
 } from './model';
 export {

@@ -1,5 +1,5 @@
 import { Size, SizeRoundingBehavior } from 'aws-cdk-lib';
-import { IModelPackageGroup } from '../registry/model-package-group-ref';
+import { IModelPackageGroup, ModelApprovalStatus } from '../registry/model-package-group-ref';
 import { invalidProp, isUnresolved, validateIntegerRange } from '../security/validation';
 import { CompressionType, S3DataType, validateS3Uri } from './job-io';
 import { sortedObject } from './processing';
@@ -87,16 +87,6 @@ export class CreateModelStep extends PipelineStep {
       ...renderRetryAndCache(`CreateModelStep(${this.stepName})`, p, false, true),
     };
   }
-}
-
-/** The approval status a registered model version starts with. */
-export enum ModelApprovalStatus {
-  /** Waits for a person (or automation) to approve it. */
-  PENDING_MANUAL_APPROVAL = 'PendingManualApproval',
-  /** Approved at once (deploy-on-approval rules fire). */
-  APPROVED = 'Approved',
-  /** Rejected. */
-  REJECTED = 'Rejected',
 }
 
 /** A metrics or baseline file attached to a model version. */

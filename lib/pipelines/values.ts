@@ -225,8 +225,19 @@ class JoinValue extends PipelineValue {
         parts.push(renderValue(value, collector));
       }
     }
-    return { 'Std:Join': { On: this.separator, Values: parts } };
+    return { 'Std:Join': { On: this.separator, Values: unwrapToString(parts) } };
   }
+}
+
+/**
+ * Inside a join every value becomes a string anyway, so a nested to-string join (`On: ""`
+ * with one value, what `asString()` makes of a number) is replaced by its value.
+ */
+function unwrapToString(parts: unknown[]): unknown[] {
+  return parts.map(part => {
+    const join = (part as { 'Std:Join'?: { On: string; Values: unknown[] } } | undefined)?.['Std:Join'];
+    return join && join.On === '' && join.Values.length === 1 ? join.Values[0] : part;
+  });
 }
 
 /** `Std:JsonGet`. */
@@ -338,7 +349,7 @@ export function renderValue(value: unknown, collector: ReferenceCollector): unkn
     if (parts.length === 0) {
       return '';
     }
-    return { 'Std:Join': { On: '', Values: parts } };
+    return { 'Std:Join': { On: '', Values: unwrapToString(parts) } };
   }
   if (typeof value === 'number') {
     const token = Tokenization.reverseNumber(value);

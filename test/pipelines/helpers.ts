@@ -1,28 +1,15 @@
-import { Resource, Stack } from 'aws-cdk-lib';
+import * as path from 'path';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import * as p from '../../lib/pipelines';
 import { IStepImage, StepImage } from '../../lib/pipelines';
-import { IModelPackageGroup } from '../../lib/registry/model-package-group-ref';
+import { IModelPackageGroup, ModelApprovalStatus, ModelPackageGroup } from '../../lib/registry';
 
-/** A stand-in for the registry engineer's ModelPackageGroup: grants what the real one grants. */
-export class FakeModelPackageGroup extends Resource implements IModelPackageGroup {
-  public readonly modelPackageGroupName: string;
-  public readonly modelPackageGroupArn: string;
-
-  constructor(scope: Construct, id: string, name: string = 'churn-models') {
-    super(scope, id);
-    this.modelPackageGroupName = name;
-    this.modelPackageGroupArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'model-package-group', resourceName: name });
-  }
-
-  public grantRegister(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:CreateModelPackage'], resourceArns: [this.modelPackageGroupArn] });
-  }
-
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:DescribeModelPackageGroup'], resourceArns: [this.modelPackageGroupArn] });
-  }
+/** An imported model package group (the registry stage's L2 import). */
+export function importedGroup(scope: Construct, name: string = 'churn-models'): IModelPackageGroup {
+  return ModelPackageGroup.fromModelPackageGroupName(scope, `Group-${name}`, name);
 }
 
 /** An image with a fixed URI and no repository (like a public image). */
@@ -65,4 +52,112 @@ export function definitionOf(stack: Stack): any {
   const all = definitionsOf(stack);
   expect(all).toHaveLength(1);
   return all[0];
+}
+
+/** Every step type the published schema knows, wired together; used by the schema and unit tests. */
+export function buildFullPipeline(stack: Stack, options: { retry?: boolean } = {}): p.Pipeline {
+  const threshold = p.PipelineParameter.float('AucThreshold', { defaultValue: 0.75, description: 'Lowest AUC to register' });
+  const instanceCount = p.PipelineParameter.integer('TrainingInstanceCount', { defaultValue: 1 });
+  const inputUri = p.PipelineParameter.string('InputDataUri', { defaultValue: 's3://lake/curated/churn/' });
+  const skip = p.PipelineParameter.boolean('SkipBaseline', { defaultValue: false });
+  const evaluation = new p.PropertyFile({ propertyFileName: 'EvaluationReport', outputName: 'evaluation', filePath: 'evaluation.json' });
+  const retryPolicies = options.retry ? [p.RetryPolicy.stepFaults(), p.RetryPolicy.jobFaults({ maxAttempts: 3 })] : undefined;
+  const executionPrefix = `s3://lake/artifacts/${p.ExecutionVariable.PIPELINE_EXECUTION_ID.asString()}`;
+
+  const preprocess = new p.ProcessingStep('Preprocess', {
+    image: SKLEARN_IMAGE,
+    code: p.ProcessingCode.fromAsset(path.join(__dirname, 'fixtures', 'preprocess.py')),
+    arguments: ['--test-size', '0.2'],
+    inputs: [{ inputName: 'raw', source: inputUri.asString() }],
+    outputs: [
+      { outputName: 'train', destination: `${executionPrefix}/train` },
+      { outputName: 'validation', destination: `${executionPrefix}/validation` },
+      { outputName: 'test', destination: `${executionPrefix}/test` },
+    ],
+    cacheExpireAfter: Duration.days(30),
+    retryPolicies,
+    description: 'Cleans and splits the churn data',
+  });
+  const train = new p.TrainingStep('Train', {
+    image: XGBOOST_IMAGE,
+    outputPath: 's3://lake/artifacts/models',
+    instanceCount: instanceCount.asNumber(),
+    inputs: [
+      { channelName: 'train', s3Uri: preprocess.outputS3Uri('train'), contentType: 'text/csv' },
+      { channelName: 'validation', s3Uri: preprocess.outputS3Uri('validation'), contentType: 'text/csv' },
+    ],
+    hyperparameters: { objective: 'binary:logistic', num_round: '200', eval_metric: 'auc' },
+    retryPolicies,
+  });
+  const tune = new p.TuningStep('Tune', {
+    image: XGBOOST_IMAGE,
+    outputPath: 's3://lake/artifacts/tuning',
+    inputs: [{ channelName: 'train', s3Uri: preprocess.outputS3Uri('train'), contentType: 'text/csv' }],
+    objective: p.TuningObjective.maximize('validation:auc'),
+    ranges: [
+      p.HyperparameterRange.continuous('eta', 0.01, 0.3, p.ScalingType.LOGARITHMIC),
+      p.HyperparameterRange.integer('max_depth', 3, 10),
+      p.HyperparameterRange.categorical('booster', ['gbtree', 'dart']),
+    ],
+    staticHyperparameters: { objective: 'binary:logistic', num_round: '100' },
+    maxJobs: 6,
+    maxParallelJobs: 2,
+    earlyStopping: true,
+  });
+  const evaluate = new p.ProcessingStep('Evaluate', {
+    image: SKLEARN_IMAGE,
+    code: p.ProcessingCode.fromAsset(path.join(__dirname, 'fixtures', 'evaluate.py')),
+    inputs: [
+      { inputName: 'model', source: train.modelArtifactsS3Uri },
+      { inputName: 'test', source: preprocess.outputS3Uri('test') },
+    ],
+    outputs: [{ outputName: 'evaluation', destination: `${executionPrefix}/evaluation` }],
+    propertyFiles: [evaluation],
+  });
+  const register = new p.RegisterModelStep('Register', {
+    modelPackageGroup: importedGroup(stack),
+    image: XGBOOST_IMAGE,
+    modelDataUrl: tune.bestModelS3Uri,
+    approvalStatus: ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
+    modelMetrics: { modelQualityStatistics: { s3Uri: `${executionPrefix}/evaluation/evaluation.json` } },
+    driftCheckBaselines: { dataQualityStatistics: { s3Uri: 's3://lake/artifacts/baseline/statistics.json' } },
+    customerMetadata: { source: 'churn' },
+  });
+  const fail = new p.FailStep('AucTooLow', { errorMessage: `AUC is below ${threshold.asString()}` });
+  const check = new p.ConditionStep('CheckAuc', {
+    conditions: [p.PipelineCondition.greaterThanOrEqualTo(evaluation.get('metrics.auc.value'), threshold)],
+    ifSteps: [register],
+    elseSteps: [fail],
+  });
+  const model = new p.CreateModelStep('CreateModel', { image: XGBOOST_IMAGE, modelDataUrl: 's3://lake/artifacts/models/model.tar.gz' });
+  const transform = new p.TransformStep('BatchScore', {
+    modelName: model.modelName,
+    inputS3Uri: preprocess.outputS3Uri('test'),
+    outputPath: `${executionPrefix}/scores`,
+  });
+  const notify = new p.LambdaStep('Notify', {
+    lambdaFunction: lambda.Function.fromFunctionAttributes(stack, 'NotifyFn', { functionArn: stack.formatArn({ service: 'lambda', resource: 'function', resourceName: 'notify', arnFormat: ArnFormat.COLON_RESOURCE_NAME }), sameEnvironment: true }),
+    inputs: { modelPackageArn: register.modelPackageArn },
+    outputs: [{ outputName: 'status' }],
+  });
+  const quality = new p.QualityCheckStep('DataQuality', {
+    checkType: p.QualityCheckType.DATA_QUALITY,
+    image: p.StepImage.fromUri('156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer'),
+    inputs: [{ inputName: 'baseline_dataset_input', source: preprocess.outputS3Uri('train') }],
+    outputs: [{ outputName: 'quality_check_output', destination: `${executionPrefix}/quality` }],
+    skipCheck: true,
+    registerNewBaseline: true,
+  });
+  const bias = new p.ClarifyCheckStep('DataBias', {
+    checkType: p.ClarifyCheckType.DATA_BIAS,
+    image: p.StepImage.fromUri('205585389593.dkr.ecr.us-east-1.amazonaws.com/sagemaker-clarify-processing:1.0'),
+    inputs: [{ inputName: 'dataset', source: preprocess.outputS3Uri('train') }],
+    outputs: [{ outputName: 'analysis_result', destination: `${executionPrefix}/bias` }],
+  });
+  void skip;
+  return new p.Pipeline(stack, 'Pipeline', {
+    pipelineName: 'churn-training',
+    parameters: [threshold, instanceCount, inputUri, skip],
+    steps: [preprocess, train, tune, evaluate, check, model, transform, notify, quality, bias],
+  });
 }
