@@ -139,8 +139,9 @@ export interface StreamingIngestionProps {
   readonly streamName?: string;
 
   /**
-   * Capacity mode of the new stream. On-demand costs nothing idle beyond its hourly stream
-   * charge and scales itself; provisioned bills every shard-hour.
+   * Capacity mode of the new stream. On-demand scales itself but bills a per-stream hour even
+   * when idle (about $0.04/hour, ~$29/month in us-east-1); provisioned bills per shard-hour
+   * (about $0.015/hour, ~$11/month for one shard) and needs resharding as traffic grows.
    *
    * @default kinesis.StreamMode.ON_DEMAND
    */
