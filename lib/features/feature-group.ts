@@ -46,8 +46,11 @@ const GLUE_NAME_PATTERN = /^[a-z_][a-z0-9_]*$/;
 export class FeatureStoreOperation {
   /** `PutRecord`: writes one record. */
   public static readonly PUT_RECORD = new FeatureStoreOperation('PutRecord');
-  /** `GetRecord`: reads one record from the online store. */
-  public static readonly GET_RECORD = new FeatureStoreOperation('GetRecord');
+  /**
+   * `GetRecord`: reads one record from the online store. (Named READ_RECORD because jsii
+   * reserves `get*` names for Java getters.)
+   */
+  public static readonly READ_RECORD = new FeatureStoreOperation('GetRecord');
   /** `DeleteRecord`: deletes one record. */
   public static readonly DELETE_RECORD = new FeatureStoreOperation('DeleteRecord');
 
@@ -454,7 +457,7 @@ abstract class FeatureGroupBase extends Resource implements IFeatureGroup {
    * Default: average over 5 minutes, operation `GetRecord`.
    */
   public metricLatency(props?: FeatureStoreMetricOptions): cloudwatch.Metric {
-    return this.metric('Latency', { statistic: cloudwatch.Stats.AVERAGE, operation: FeatureStoreOperation.GET_RECORD, ...props });
+    return this.metric('Latency', { statistic: cloudwatch.Stats.AVERAGE, operation: FeatureStoreOperation.READ_RECORD, ...props });
   }
 
   /**
@@ -463,7 +466,7 @@ abstract class FeatureGroupBase extends Resource implements IFeatureGroup {
    * Default: sum over 5 minutes, operation `GetRecord`.
    */
   public metricConsumedReadRequestsUnits(props?: FeatureStoreMetricOptions): cloudwatch.Metric {
-    return this.metric('ConsumedReadRequestsUnits', { operation: FeatureStoreOperation.GET_RECORD, ...props });
+    return this.metric('ConsumedReadRequestsUnits', { operation: FeatureStoreOperation.READ_RECORD, ...props });
   }
 
   /**
@@ -481,7 +484,7 @@ abstract class FeatureGroupBase extends Resource implements IFeatureGroup {
    * Default: sum over 5 minutes, operation `GetRecord`.
    */
   public metricConsumedReadCapacityUnits(props?: FeatureStoreMetricOptions): cloudwatch.Metric {
-    return this.metric('ConsumedReadCapacityUnits', { operation: FeatureStoreOperation.GET_RECORD, ...props });
+    return this.metric('ConsumedReadCapacityUnits', { operation: FeatureStoreOperation.READ_RECORD, ...props });
   }
 
   /**
