@@ -1,3 +1,4 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { invalidProp, isUnresolved } from '../security/validation';
 import { PipelineCondition } from './conditions';
@@ -192,7 +193,8 @@ export class LambdaStep extends PipelineStep {
 
   /** @internal */
   public _bind(context: StepBindContext): void {
-    this.props.lambdaFunction.grantInvoke(context.role);
+    // The step invokes exactly this ARN (no version or alias), so no wildcard is granted.
+    iam.Grant.addToPrincipal({ grantee: context.role, actions: ['lambda:InvokeFunction'], resourceArns: [this.props.lambdaFunction.functionArn] });
   }
 
   /** @internal */

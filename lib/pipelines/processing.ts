@@ -75,7 +75,8 @@ class AssetCode extends ProcessingCode {
     if (asset.isZipArchive) {
       throw invalidProp('ProcessingCode.fromAsset(filePath)', this.filePath, 'It must be a single file, not a directory.');
     }
-    asset.grantRead(grantee);
+    // Read of this one object only (asset.grantRead would grant the whole assets bucket).
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [asset.bucket.arnForObjects(asset.s3ObjectKey)] });
     return { s3Uri: asset.s3ObjectUrl, fileName: asset.s3ObjectKey };
   }
 }
@@ -89,7 +90,8 @@ class BucketCode extends ProcessingCode {
   }
 
   public bind(_scope: Construct, _id: string, grantee: iam.IGrantable): ProcessingCodeConfig {
-    this.bucket.grantRead(grantee, this.key);
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.bucket.arnForObjects(this.key)] });
+    this.bucket.encryptionKey?.grantDecrypt(grantee);
     const fileName = isUnresolved(this.key) ? this.key : this.key.split('/').pop()!;
     return { s3Uri: this.bucket.s3UrlForObject(this.key), fileName };
   }

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import * as p from '../../lib/pipelines';
@@ -55,7 +56,7 @@ export function definitionOf(stack: Stack): any {
 }
 
 /** Every step type the published schema knows, wired together; used by the schema and unit tests. */
-export function buildFullPipeline(stack: Stack, options: { retry?: boolean } = {}): p.Pipeline {
+export function buildFullPipeline(stack: Stack, options: { retry?: boolean; vpc?: ec2.IVpc; securityGroups?: ec2.ISecurityGroup[] } = {}): p.Pipeline {
   const threshold = p.PipelineParameter.float('AucThreshold', { defaultValue: 0.75, description: 'Lowest AUC to register' });
   const instanceCount = p.PipelineParameter.integer('TrainingInstanceCount', { defaultValue: 1 });
   const inputUri = p.PipelineParameter.string('InputDataUri', { defaultValue: 's3://lake/curated/churn/' });
@@ -159,5 +160,7 @@ export function buildFullPipeline(stack: Stack, options: { retry?: boolean } = {
     pipelineName: 'churn-training',
     parameters: [threshold, instanceCount, inputUri, skip],
     steps: [preprocess, train, tune, evaluate, check, model, transform, notify, quality, bias],
+    vpc: options.vpc,
+    securityGroups: options.securityGroups,
   });
 }
