@@ -23,5 +23,5 @@ export function allowCloudWatchLogs(key: kms.IKey): void {
         'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       },
     },
-  }), false);
+  }), true);
 }
