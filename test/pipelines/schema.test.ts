@@ -1,3 +1,4 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as p from '../../lib/pipelines';
 import { testStack } from '../harness';
 import { buildFullPipeline, definitionOf, SKLEARN_IMAGE } from './helpers';
@@ -20,7 +21,7 @@ describe('the official pipeline definition schema', () => {
   test('accepts a pipeline run in a VPC with network isolation', () => {
     const stack = testStack();
     const step = new p.ProcessingStep('Only', { image: SKLEARN_IMAGE, outputs: [{ outputName: 'out', destination: 's3://b/out' }] });
-    const vpc = new (require('aws-cdk-lib/aws-ec2').Vpc)(stack, 'Vpc', { natGateways: 0 });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
     new p.Pipeline(stack, 'P', { steps: [step], vpc });
     const definition = definitionOf(stack);
     expect(definition.Steps[0].Arguments.NetworkConfig.EnableNetworkIsolation).toBe(true);
