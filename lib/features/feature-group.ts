@@ -55,7 +55,8 @@ export class FeatureStoreOperation {
   public static readonly DELETE_RECORD = new FeatureStoreOperation('DeleteRecord');
 
   /**
-   * Another operation by name, e.g. `BatchGetRecord` (whose metrics carry no FeatureGroupName).
+   * Another operation by name. Batch operations (`BatchGetRecord`) publish their metrics with
+   * the `OperationName` dimension only, so read them with a `cloudwatch.Metric` of your own.
    */
   public static of(operationName: string): FeatureStoreOperation {
     return new FeatureStoreOperation(operationName);
@@ -649,10 +650,11 @@ export class FeatureGroup extends FeatureGroupBase {
       this.offlineStoreDatabaseName = database;
       this.offlineStoreTableName = table;
 
+      // No aws:SourceAccount condition on the trust policy: SageMaker's "Cross-service confused
+      // deputy prevention" page lists processing, training, pipelines and others, not Feature
+      // Store, so a condition could block the offline store from assuming the role.
       const role = props.role ?? new PlatformRole(this, 'OfflineStoreRole', {
-        assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com', {
-          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
+        assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
         description: `Writes the offline store of the feature group ${this.node.path}`,
       });
       this.role = role;
