@@ -1,4 +1,4 @@
-import { RemovalPolicy, Resource, Size, Stack } from 'aws-cdk-lib';
+import { Lazy, Names, RemovalPolicy, Resource, Size, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -101,7 +101,9 @@ export class AthenaWorkgroup extends Resource {
   public readonly resource: athena.CfnWorkGroup;
 
   constructor(scope: Construct, id: string, props: AthenaWorkgroupProps) {
-    super(scope, id, { physicalName: props.workGroupName });
+    super(scope, id, {
+      physicalName: props.workGroupName ?? Lazy.string({ produce: () => Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }) }),
+    });
     if (props.workGroupName !== undefined) {
       ATHENA_WORKGROUP_NAME.validate('AthenaWorkgroupProps.workGroupName', props.workGroupName);
     }
