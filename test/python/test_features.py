@@ -136,6 +136,17 @@ def test_duplicate_customers_keep_the_last_row(raw):
     assert out.iloc[0]["tenure_months"] == 2
 
 
+def test_curated_event_time_decides_which_duplicate_wins(raw):
+    base = raw[raw["customerID"] == "7590-VHVEG"].copy()
+    newer = base.assign(tenure="5", event_time="2026-11-21T10:00:00Z")
+    older = base.assign(tenure="3", event_time="2026-11-20T10:00:00Z")
+    # The newer row is read first (as from an earlier-sorted file); its event time still wins.
+    out = cf.compute_features(pd.concat([newer, older], ignore_index=True), EVENT_TIME)
+    assert len(out) == 1
+    assert out.iloc[0]["tenure_months"] == 5
+    assert list(out.columns) == [name for name, _ in cf.FEATURES]
+
+
 def test_feature_names_satisfy_the_feature_store_name_rule():
     reserved = {"is_deleted", "write_time", "api_invocation_time"}
     for name, feature_type in cf.FEATURES:
@@ -152,6 +163,23 @@ def test_snake_case_curated_columns_are_accepted(raw):
     out = cf.compute_features(renamed.head(20), EVENT_TIME)
     assert len(out) == 20
     assert row(out, "7590-VHVEG")["monthly_charges"] == pytest.approx(29.85)
+
+
+def test_the_etl_curated_schema_gives_the_same_features(raw, features):
+    # The curated churn table written by lib/etl (snake_case names, typed columns, event_time).
+    etl_path = REPO / "lib" / "etl" / "scripts" / "churn_transform.py"
+    etl_spec = importlib.util.spec_from_file_location("churn_transform", etl_path)
+    etl = importlib.util.module_from_spec(etl_spec)
+    etl_spec.loader.exec_module(etl)
+    curated = raw.rename(columns=etl.CURATED_NAMES)
+    assert set(etl.CURATED_NAMES.values()) <= set(curated.columns)
+    curated["senior_citizen"] = curated["senior_citizen"].astype(int)
+    curated["tenure"] = curated["tenure"].astype(int)
+    curated["monthly_charges"] = curated["monthly_charges"].astype(float)
+    curated["total_charges"] = pd.to_numeric(curated["total_charges"], errors="coerce").fillna(0.0)
+    curated["churn"] = (curated["churn"] == "Yes").astype(int)
+    curated["event_time"] = pd.Timestamp("2026-11-21T10:00:00Z")
+    pd.testing.assert_frame_equal(cf.compute_features(curated, EVENT_TIME), features)
 
 
 def test_missing_columns_are_named_in_the_error(raw):

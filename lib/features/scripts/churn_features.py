@@ -173,11 +173,18 @@ def compute_features(curated, event_time):
       ``monthly_charges * tenure_months``, i.e. 0.0 for tenure 0.
     - ``avg_monthly_charges`` is ``total_charges / tenure_months``, or ``monthly_charges``
       when tenure is 0.
-    - Rows are de-duplicated on customer_id (the last row wins) and sorted by it.
+    - Rows are de-duplicated on customer_id (the row with the latest ``event_time`` column
+      if the curated data has one, else the last row) and sorted by it.
 
     Returns a DataFrame whose columns are exactly the FEATURES names, in order.
     """
     df = normalize_columns(curated).copy()
+    # The curated table (ETL output) may hold older rows of a customer in older partitions:
+    # when it has an event_time column, the latest row wins; otherwise the last row read.
+    source_time = next((c for c in curated.columns if _key(c) == "eventtime"), None)
+    if source_time is not None:
+        df["_source_time"] = pd.to_datetime(curated[source_time], utc=True, errors="coerce")
+        df = df.sort_values("_source_time", kind="mergesort", na_position="first")
     df["customerID"] = df["customerID"].astype(str).str.strip()
     df = df[df["customerID"] != ""]
     df = df.drop_duplicates(subset="customerID", keep="last").sort_values("customerID", kind="mergesort")
