@@ -5,7 +5,7 @@ import { CompressionType, S3DataType, validateS3Uri } from './job-io';
 import { sortedObject } from './processing';
 import {
   CacheableStepOptions, JobInstanceType, JobKind, JobSettings, PipelineStep, renderRetryAndCache, renderVpcConfig,
-  RetryableStepOptions, StepBindContext,
+  RetryableStepOptions, StepBindContext, validateRetryPolicies,
 } from './step';
 import { IStepImage } from './step-image';
 
@@ -46,6 +46,7 @@ export class CreateModelStep extends PipelineStep {
 
   constructor(stepName: string, props: CreateModelStepProps) {
     super(stepName, 'Model', props);
+    validateRetryPolicies(`CreateModelStep(${stepName})`, props.retryPolicies, false);
     if (props.modelDataUrl !== undefined) {
       validateS3Uri(`CreateModelStep(${stepName}).modelDataUrl`, props.modelDataUrl);
     }
@@ -84,7 +85,7 @@ export class CreateModelStep extends PipelineStep {
         ...(vpc ? { VpcConfig: vpc } : {}),
         EnableNetworkIsolation: p.networkIsolation ?? settings.networkIsolation,
       },
-      ...renderRetryAndCache(`CreateModelStep(${this.stepName})`, p, false, true),
+      ...renderRetryAndCache(`CreateModelStep(${this.stepName})`, p, false, false),
     };
   }
 }
@@ -218,6 +219,7 @@ export class RegisterModelStep extends PipelineStep {
   constructor(stepName: string, props: RegisterModelStepProps) {
     super(stepName, 'RegisterModel', props);
     const label = `RegisterModelStep(${stepName})`;
+    validateRetryPolicies(label, props.retryPolicies, false);
     validateS3Uri(`${label}.modelDataUrl`, props.modelDataUrl);
     for (const [key, list] of Object.entries({ contentTypes: props.contentTypes, responseTypes: props.responseTypes })) {
       if (list !== undefined && list.length === 0) {
@@ -271,7 +273,7 @@ export class RegisterModelStep extends PipelineStep {
         ...(drift ? { DriftCheckBaselines: drift } : {}),
         ...(Object.keys(metadata).length > 0 ? { CustomerMetadataProperties: sortedObject(metadata) } : {}),
       },
-      ...renderRetryAndCache(`RegisterModelStep(${this.stepName})`, p, false, true),
+      ...renderRetryAndCache(`RegisterModelStep(${this.stepName})`, p, false, false),
     };
   }
 }

@@ -358,15 +358,20 @@ export abstract class PipelineStep {
   protected abstract _renderBody(settings: JobSettings): Record<string, unknown>;
 }
 
-/** Renders retry and cache settings. Internal. */
-export function renderRetryAndCache(stepLabel: string, options: CacheableStepOptions, cacheable: boolean, jobFaultsAllowed: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const policies = options.retryPolicies ?? [];
-  for (const policy of policies) {
+/** Checks retry policies fit the step. Internal. */
+export function validateRetryPolicies(stepLabel: string, policies: RetryPolicy[] | undefined, jobFaultsAllowed: boolean): void {
+  for (const policy of policies ?? []) {
     if (!jobFaultsAllowed && policy.retriesJobFaults) {
       throw invalidProp(`${stepLabel}.retryPolicies`, policy.exceptionTypes, 'This step runs no SageMaker job; retry only Step.SERVICE_FAULT and Step.THROTTLING.');
     }
   }
+}
+
+/** Renders retry and cache settings. Internal. */
+export function renderRetryAndCache(stepLabel: string, options: CacheableStepOptions, cacheable: boolean, jobFaultsAllowed: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const policies = options.retryPolicies ?? [];
+  validateRetryPolicies(stepLabel, policies, jobFaultsAllowed);
   if (policies.length > 0) {
     out.RetryPolicies = policies.map(p => p._render());
   }
