@@ -309,7 +309,9 @@ export class FeatureIngestion extends Construct {
       RoleArn: role.roleArn,
       AppSpecification: {
         ImageUri: image.imageUri,
-        ContainerEntrypoint: ['python3', `${CODE_DIR}/${script.s3ObjectKey}`],
+        // Downloaded under its object name, which every stack synthesizer ends with
+        // `<asset hash><extension>` (a bucket prefix may come before it).
+        ContainerEntrypoint: ['python3', `${CODE_DIR}/${script.assetHash}${path.extname(props.scriptPath)}`],
         ContainerArguments: [
           '--input-dir', INPUT_DIR,
           '--feature-group-name', props.featureGroup.featureGroupName,

@@ -78,6 +78,10 @@ describe('FeatureIngestion', () => {
     expect(r.AppSpecification.ImageUri).toBe(SKLEARN);
     expect(r.AppSpecification.ContainerEntrypoint[0]).toBe('python3');
     expect(r.AppSpecification.ContainerEntrypoint[1]).toMatch(/^\/opt\/ml\/processing\/input\/code\/[0-9a-f]{64}\.py$/);
+    // The script runs under the name of the object the code input downloads.
+    const schedule = Object.values(Template.fromStack(stack).findResources('AWS::Scheduler::Schedule'))[0] as any;
+    const codeUri = schedule.Properties.Target.Input['Fn::Join'][1].find((p: any) => p['Fn::Sub'])['Fn::Sub'] as string;
+    expect(codeUri.endsWith(`/${path.basename(r.AppSpecification.ContainerEntrypoint[1])}`)).toBe(true);
     expect(r.AppSpecification.ContainerArguments).toEqual([
       '--input-dir', '/opt/ml/processing/input/curated',
       '--feature-group-name', 'churn-customer-features',
