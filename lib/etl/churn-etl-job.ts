@@ -173,7 +173,10 @@ export interface ChurnEtlJobProps {
  * - Triggers: a Glue workflow with an EVENT trigger that starts the job; EventBridge rules
  *   notify the workflow on a schedule and when objects arrive under a prefix (batched by
  *   `batchSize`/`batchWindow`), with retries and a dead-letter queue.
- * - Role: read the source table (catalog, objects, key through S3), read/write the target's
+ * - Reading: the source table's folder straight from S3 (Parquet, bookmarked by file), so data
+ *   Firehose just wrote is processed without waiting for a crawler to register its partitions.
+ *   Writing: Parquet partitions of the target, registered in the catalog by the job itself.
+ * - Role: read the source table's folder (objects, key through S3), read/write the target's
  *   folder and partitions, the key for bookmarks, the script assets, Glue's log groups,
  *   publishing data-quality results and metrics in the Glue namespaces.
  */
@@ -208,7 +211,8 @@ export class ChurnEtlJob extends Construct {
       description: `Runs the Glue job ${this.node.path}`,
     });
     this.role = role;
-    props.source.grantRead(role);
+    // The script reads the raw folder directly (bookmarks track its files), not the catalog.
+    props.source.location.grantRead(role);
     props.target.grantReadWrite(role);
     grantKeyDirect(role, catalog.encryptionKey);
     grantGlueLogs(role, stack);
@@ -228,8 +232,7 @@ export class ChurnEtlJob extends Construct {
     const defaultArguments: Record<string, string> = {
       '--enable-auto-scaling': 'true',
       '--job-bookmark-option': 'job-bookmark-enable',
-      '--source_database': props.source.databaseName,
-      '--source_table': props.source.tableName,
+      '--source_path': props.source.s3Uri,
       '--target_database': props.target.databaseName,
       '--target_table': props.target.tableName,
       '--target_path': props.target.s3Uri,

@@ -44,7 +44,7 @@ describe('ChurnEtlJob', () => {
         '--enable-continuous-cloudwatch-log': 'true',
         '--enable-metrics': '',
         '--extra-py-files': Match.objectLike({ 'Fn::Join': Match.anyValue() }),
-        '--source_table': 'churn_raw',
+        '--source_path': { 'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^LakeBucket') }, '/raw/churn/']] },
         '--target_table': 'churn_curated',
         '--target_path': { 'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^LakeBucket') }, '/curated/churn/']] },
         '--dq_ruleset': ChurnSchema.dataQualityRules(),
@@ -162,6 +162,10 @@ describe('ChurnEtlJob', () => {
     expect(text).not.toMatch(/features\/|artifacts\//);
     expect(text).not.toMatch(/"(glue|s3|kms|logs):\*"/);
     expect(text).not.toMatch(/glue:(CreateTable|UpdateTable|DeleteTable|CreateDatabase)/);
+    const catalogStatements = statements.filter(s => JSON.stringify(s.Action).includes('glue:GetTable'));
+    expect(catalogStatements).toHaveLength(1); // the target only: the raw folder is read from S3
+    expect(JSON.stringify(catalogStatements[0].Resource)).toMatch(/CatalogChurnCurated/);
+    expect(JSON.stringify(catalogStatements[0].Resource)).not.toMatch(/CatalogChurnRaw/);
     const metrics = statements.find(s => s.Action === 'cloudwatch:PutMetricData');
     expect(metrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': ['Glue', 'Glue Data Quality'] } });
     const dq = statements.find(s => s.Action === 'glue:PublishDataQuality');

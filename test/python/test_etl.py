@@ -180,9 +180,10 @@ def test_spark_ready_frame_keeps_values_and_schema(curated):
 def test_the_glue_script_compiles_and_names_its_arguments():
     py_compile.compile(str(SCRIPTS / 'churn_etl.py'), doraise=True)
     text = (SCRIPTS / 'churn_etl.py').read_text()
-    for arg in ['source_database', 'source_table', 'target_database', 'target_table',
+    for arg in ['source_path', 'target_database', 'target_table',
                 'target_path', 'dq_ruleset', 'dq_context', 'fail_on_dq_failure']:
         assert f"'{arg}'" in text
+    assert "transformation_ctx='raw_events'" in text  # job bookmarks need it
     assert 'mapInPandas(\n        churn_transform.transform_partition' in text
     assert 'import pyspark' not in (SCRIPTS / 'churn_transform.py').read_text()
 

@@ -1,7 +1,8 @@
 """AWS Glue 4.0 PySpark job: raw churn events -> curated churn table.
 
-Reads the raw table through the Data Catalog with job bookmarks (only files not yet
-processed), applies churn_transform.transform per partition of customers (mapInPandas), evaluates the
+Reads the raw table's Parquet files straight from S3 with job bookmarks (only files not yet
+processed; reading the folder rather than the catalog means new Firehose partitions need no
+crawler run first), applies churn_transform.transform per partition of customers (mapInPandas), evaluates the
 data-quality ruleset on the result (EvaluateDataQuality, results published to Glue Data
 Quality and EventBridge), and appends Parquet partitions to the curated table, registering
 new partitions in the catalog. A failed ruleset fails the run before anything is written
@@ -23,7 +24,7 @@ from pyspark.context import SparkContext
 import churn_transform
 
 ARGS = getResolvedOptions(sys.argv, [
-    'JOB_NAME', 'source_database', 'source_table', 'target_database', 'target_table',
+    'JOB_NAME', 'source_path', 'target_database', 'target_table',
     'target_path', 'dq_ruleset', 'dq_context', 'fail_on_dq_failure',
 ])
 
@@ -33,9 +34,10 @@ def main():
     job = Job(glue_context)
     job.init(ARGS['JOB_NAME'], ARGS)
 
-    raw = glue_context.create_dynamic_frame.from_catalog(
-        database=ARGS['source_database'],
-        table_name=ARGS['source_table'],
+    raw = glue_context.create_dynamic_frame.from_options(
+        connection_type='s3',
+        connection_options={'paths': [ARGS['source_path']], 'recurse': True},
+        format='parquet',
         transformation_ctx='raw_events',
     )
     events = raw.toDF()
