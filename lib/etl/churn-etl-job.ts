@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -127,7 +127,7 @@ export interface ChurnEtlJobProps {
    * Name of the Glue Data Quality ruleset attached to the curated table (the same rules, so
    * they can also be run on demand from the catalog).
    *
-   * @default - '<job construct path>-curated-rules', made safe for Glue
+   * @default - a name unique to this stack and construct, ending in '-curated-rules'
    */
   readonly rulesetName?: string;
 
@@ -265,7 +265,7 @@ export class ChurnEtlJob extends Construct {
       'cloudwatch:PutMetricData has no resource type (Resource *) and is limited to the Glue and Glue Data Quality namespaces by condition.');
 
     this.ruleset = new glue.DataQualityRuleset(this, 'Ruleset', {
-      rulesetName: props.rulesetName ?? `${alarmPrefix(this)}-curated-rules`.slice(-255),
+      rulesetName: props.rulesetName ?? `${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-curated-rules`,
       description: `Data-quality rules the job ${this.node.path} evaluates on every curated batch`,
       dqdl: glue.Dqdl.fromString(this.dataQualityRules),
       targetTable: glue.DataQualityTargetTable.fromTableName(catalog.database, props.target.tableName),

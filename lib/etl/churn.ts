@@ -73,8 +73,10 @@ const CURATED: Array<[string, glue.Type, string]> = [
  *   source columns as strings, exactly as producers send them (e.g. `TotalCharges` is a single
  *   space for new customers), named as in the CSV but lower case (Glue and Athena lower-case
  *   column names; Firehose's JSON reader matches keys case-insensitively), plus the event
- *   metadata `event_id`, `event_time` (timestamp) and `event_type`; partitioned by
- *   `event_type` and `event_date` (`yyyy-MM-dd`).
+ *   metadata `event_id` and `event_time` (an ISO-8601 string as sent, so Firehose's Parquet
+ *   conversion never rejects a record over a timestamp format; the ETL parses it); partitioned
+ *   by `event_type` and `event_date` (`yyyy-MM-dd`, the first ten characters of `event_time`,
+ *   as `StreamingIngestion`'s default dynamic partitioning writes them).
  * - Curated (`churn_curated`, curated zone, Parquet written by {@link ChurnEtlJob}): snake_case
  *   names, typed (`tenure` int, `monthly_charges`/`total_charges` double, `senior_citizen`
  *   int), the label `churn` as int 0/1 (numeric, as XGBoost and Feature Store want it), the
@@ -106,12 +108,12 @@ export class ChurnSchema {
   /** The curated table's partition keys, in order. */
   public static readonly CURATED_PARTITION_KEY_NAMES: string[] = ['event_date'];
 
-  /** The raw table's columns: the 21 source columns as strings plus event metadata. */
+  /** The raw table's columns: the 21 source columns and `event_id`, `event_time`, all strings. */
   public static rawColumns(): glue.Column[] {
     return [
       ...SOURCE.map(c => ({ name: c.toLowerCase(), type: glue.Schema.STRING, comment: `${c} as sent by the producer` })),
       { name: 'event_id', type: glue.Schema.STRING, comment: 'Unique id of the event' },
-      { name: 'event_time', type: glue.Schema.TIMESTAMP, comment: 'When the event happened (UTC)' },
+      { name: 'event_time', type: glue.Schema.STRING, comment: 'When the event happened, ISO-8601 as sent (e.g. 2024-03-01T12:00:00Z)' },
     ];
   }
 

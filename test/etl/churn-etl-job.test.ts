@@ -141,7 +141,7 @@ describe('ChurnEtlJob', () => {
     const { stack, base } = setup();
     new ChurnEtlJob(stack, 'Etl', base);
     Template.fromStack(stack).hasResourceProperties('AWS::Glue::DataQualityRuleset', {
-      Name: 'Etl-curated-rules',
+      Name: Match.stringLikeRegexp('^TestStack-Etl-[A-Z0-9]+-curated-rules$'),
       Ruleset: ChurnSchema.dataQualityRules(),
       TargetTable: { DatabaseName: { Ref: Match.stringLikeRegexp('^CatalogDatabase') }, TableName: 'churn_curated' },
     });
