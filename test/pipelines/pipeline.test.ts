@@ -410,13 +410,13 @@ describe('execution role', () => {
   });
 
   test('is the pipeline\'s grant principal, so data grants land on it', () => {
-    const s3 = testStack();
-    const pipeline = new p.Pipeline(s3, 'P', { steps: [proc('A')] });
-    const bucket = s3.Bucket.fromBucketName(s3, 'Data', 'data-bucket');
+    const s4 = testStack();
+    const pipeline = new p.Pipeline(s4, 'P', { steps: [proc('A')] });
+    const bucket = s3.Bucket.fromBucketName(s4, 'Data', 'data-bucket');
     bucket.grantRead(pipeline);
     expect(pipeline.grantPrincipal).toBe(pipeline.role);
-    expect(JSON.stringify(roleStatements(s3))).toContain('arn:');
-    expect(JSON.stringify(roleStatements(s3))).toContain('data-bucket');
+    expect(JSON.stringify(roleStatements(s4))).toContain('arn:');
+    expect(JSON.stringify(roleStatements(s4))).toContain('data-bucket');
   });
 });
 
