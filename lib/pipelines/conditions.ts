@@ -12,13 +12,13 @@ const NUMERIC = [PipelineValueType.INTEGER, PipelineValueType.FLOAT];
  * PipelineCondition.greaterThanOrEqualTo(evaluation.get('metrics.auc.value'), threshold);
  */
 export abstract class PipelineCondition {
-  /** `left == right`. */
-  public static equals(left: PipelineValue, right: PipelineValue): PipelineCondition {
+  /** `left == right` (`Equals`). */
+  public static equalTo(left: PipelineValue, right: PipelineValue): PipelineCondition {
     return new BinaryCondition('Equals', left, right);
   }
 
-  /** `left != right`. */
-  public static notEquals(left: PipelineValue, right: PipelineValue): PipelineCondition {
+  /** `left != right` (`NotEquals`). */
+  public static notEqualTo(left: PipelineValue, right: PipelineValue): PipelineCondition {
     return new BinaryCondition('NotEquals', left, right);
   }
 
@@ -83,7 +83,7 @@ class BinaryCondition extends PipelineCondition {
           'A comparison needs two numbers (Integer or Float) or two Strings.');
       }
     } else if (!compatible(l, r)) {
-      throw invalidProp(`PipelineCondition.${lowerFirst(conditionType)}(left, right)`, `${l} and ${r}`,
+      throw invalidProp(`PipelineCondition.${conditionType === 'Equals' ? 'equalTo' : 'notEqualTo'}(left, right)`, `${l} and ${r}`,
         'Equality needs operands of the same type (Integer and Float may be mixed).');
     }
   }

@@ -44,20 +44,6 @@ const METRIC_NAMESPACE = 'AWS/Sagemaker/ModelBuildingPipeline';
  * `SageMakerStartPipelineExecution` accepts it.
  */
 export interface IPipeline extends sagemaker.IPipeline, IResource {
-  /**
-   * The pipeline's name.
-   *
-   * @attribute
-   */
-  readonly pipelineName: string;
-
-  /**
-   * The pipeline's ARN.
-   *
-   * @attribute
-   */
-  readonly pipelineArn: string;
-
   /** Grants an action on the pipeline and its executions. */
   grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant;
 

@@ -240,7 +240,7 @@ describe('step properties and values', () => {
         p.PipelineCondition.lessThan(train.finalMetricValue('validation:logloss'), tune.bestObjectiveValue),
         p.PipelineCondition.or(
           p.PipelineCondition.isIn(p.PipelineValue.fromString(train.trainingJobName), [p.PipelineValue.fromString('a')]),
-          p.PipelineCondition.notEquals(p.PipelineValue.fromInteger(1), p.PipelineValue.fromFloat(2)),
+          p.PipelineCondition.notEqualTo(p.PipelineValue.fromInteger(1), p.PipelineValue.fromFloat(2)),
         ),
       ],
       ifSteps: [new p.FailStep('Stop')],

@@ -91,7 +91,7 @@ describe('references, cycles and names in the pipeline', () => {
   });
   test('fails when a branch step is also a top-level step', () => {
     const fail = new p.FailStep('Stop');
-    const cond = new p.ConditionStep('Check', { conditions: [p.PipelineCondition.equals(p.PipelineValue.fromInteger(1), p.PipelineValue.fromInteger(1))], ifSteps: [fail] });
+    const cond = new p.ConditionStep('Check', { conditions: [p.PipelineCondition.equalTo(p.PipelineValue.fromInteger(1), p.PipelineValue.fromInteger(1))], ifSteps: [fail] });
     expectSynthError([cond, fail], /The step appears twice/);
   });
   test('fails when a step uses a step that is not in the pipeline', () => {
@@ -163,7 +163,7 @@ describe('conditions', () => {
     expect(() => p.PipelineCondition.lessThanOrEqualTo(b, b)).toThrow(/received 'Boolean and Boolean'/);
   });
   test('fails when equality mixes a Boolean and a Float', () => {
-    expect(() => p.PipelineCondition.equals(b, n)).toThrow(/Invalid PipelineCondition.equals\(left, right\): received 'Boolean and Float'. Equality needs operands of the same type/);
+    expect(() => p.PipelineCondition.equalTo(b, n)).toThrow(/Invalid PipelineCondition.equalTo\(left, right\): received 'Boolean and Float'. Equality needs operands of the same type/);
   });
   test('fails when In lists a value of another type', () => {
     expect(() => p.PipelineCondition.isIn(s, [s, n])).toThrow(/Invalid PipelineCondition.isIn\(values\): received 'String and Float'/);
@@ -172,26 +172,26 @@ describe('conditions', () => {
     expect(() => p.PipelineCondition.notIn(s, [])).toThrow(/Invalid PipelineCondition.notIn\(values\)/);
   });
   test('fails when Or combines fewer than two conditions', () => {
-    expect(() => p.PipelineCondition.or(p.PipelineCondition.equals(s, s))).toThrow(/Invalid PipelineCondition.or\(conditions\): received '1 condition\(s\)'/);
+    expect(() => p.PipelineCondition.or(p.PipelineCondition.equalTo(s, s))).toThrow(/Invalid PipelineCondition.or\(conditions\): received '1 condition\(s\)'/);
   });
   test('fails when Or nests an Or', () => {
-    const or = p.PipelineCondition.or(p.PipelineCondition.equals(s, s), p.PipelineCondition.equals(n, n));
-    expect(() => p.PipelineCondition.or(or, p.PipelineCondition.equals(s, s))).toThrow(/An Or may contain only comparisons/);
+    const or = p.PipelineCondition.or(p.PipelineCondition.equalTo(s, s), p.PipelineCondition.equalTo(n, n));
+    expect(() => p.PipelineCondition.or(or, p.PipelineCondition.equalTo(s, s))).toThrow(/An Or may contain only comparisons/);
   });
   test('fails when a condition step has no conditions', () => {
     expect(() => new p.ConditionStep('C', { conditions: [], ifSteps: [new p.FailStep('F')] })).toThrow(/Invalid ConditionStep\(C\).conditions: received \[\]. Give at least one condition/);
   });
   test('fails when a condition step has no branch steps', () => {
-    expect(() => new p.ConditionStep('C', { conditions: [p.PipelineCondition.equals(s, s)] })).toThrow(/Give at least one step in ifSteps or elseSteps/);
+    expect(() => new p.ConditionStep('C', { conditions: [p.PipelineCondition.equalTo(s, s)] })).toThrow(/Give at least one step in ifSteps or elseSteps/);
   });
   test('fails when a branch holds a step type the service does not allow there', () => {
     const tune = new p.TuningStep('Tune', tuningProps());
-    expect(() => new p.ConditionStep('C', { conditions: [p.PipelineCondition.equals(s, s)], ifSteps: [tune] }))
+    expect(() => new p.ConditionStep('C', { conditions: [p.PipelineCondition.equalTo(s, s)], ifSteps: [tune] }))
       .toThrow(/Invalid ConditionStep\(C\).ifSteps: received 'Tune \(Tuning\)'. A condition branch may hold only Training, Fail, Processing, Transform, RegisterModel steps/);
   });
   test('fails when a step sits in both branches', () => {
     const f = new p.FailStep('F');
-    expect(() => new p.ConditionStep('C', { conditions: [p.PipelineCondition.equals(s, s)], ifSteps: [f], elseSteps: [f] })).toThrow(/A step may appear in only one branch/);
+    expect(() => new p.ConditionStep('C', { conditions: [p.PipelineCondition.equalTo(s, s)], ifSteps: [f], elseSteps: [f] })).toThrow(/A step may appear in only one branch/);
   });
 });
 
