@@ -1,8 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { AthenaWorkgroup } from '../etl/athena-workgroup';
+import { LakeCatalog } from '../etl/catalog';
+import { MlAlarms } from '../monitoring/alarms';
 import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
 import { DataLake } from '../storage/data-lake';
 
@@ -13,7 +17,7 @@ export interface MlPlatformProps {
   /**
    * Bring your own VPC for the platform's jobs.
    *
-   * @default - a new VPC with isolated subnets, an S3 gateway endpoint and flow logs
+   * @default - a new VPC with isolated subnets, an S3 gateway endpoint and KMS-encrypted flow logs
    */
   readonly vpc?: ec2.IVpc;
 
@@ -32,14 +36,42 @@ export interface MlPlatformProps {
   readonly dataLakeBucket?: s3.IBucket;
 
   /**
-   * The KMS key that encrypts the data lake.
+   * The KMS key that encrypts the data lake (and the catalog's jobs, logs and bookmarks).
    *
    * @default - the bucket's key with your own bucket; otherwise a new key with rotation
    */
   readonly dataLakeKey?: kms.IKey;
 
   /**
-   * What happens to stateful resources (buckets, keys, log groups) when they leave the stack.
+   * Bring your own alert topic (e.g. one your on-call tooling subscribes to).
+   *
+   * @default - a new KMS-encrypted, SSL-only SNS topic
+   */
+  readonly alertTopic?: sns.ITopic;
+
+  /**
+   * Prefix of every alarm name.
+   *
+   * @default - CloudFormation generates alarm names
+   */
+  readonly alarmNamePrefix?: string;
+
+  /**
+   * Name of the Glue database of the lake's tables.
+   *
+   * @default - a generated lower-case name
+   */
+  readonly databaseName?: string;
+
+  /**
+   * The most data one Athena query of the platform's workgroup may scan.
+   *
+   * @default Size.gibibytes(10)
+   */
+  readonly bytesScannedCutoffPerQuery?: Size;
+
+  /**
+   * What happens to stateful resources (buckets, keys, log groups, catalog) when they leave the stack.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -54,29 +86,59 @@ export interface MlPlatformProps {
 }
 
 /**
- * The ML platform: every stage of the lifecycle composed on one network and one data lake.
+ * The shared foundation of an ML platform, on which each stage construct is placed: a
+ * network, a data lake, the alerting (one topic, one alarm factory), the Glue Data Catalog
+ * of the lake with its security configuration, and an Athena workgroup.
  *
- * Today it holds the network and the data lake; each stage construct can also be used on
- * its own in an existing stack.
+ * Stage constructs (`StreamingIngestion`, `ChurnEtlJob`, `FeatureGroup`, `Pipeline`, ...)
+ * take these parts as props; the reference churn platform in `bin/` shows the whole
+ * composition. Each stage can also be used without this construct.
+ *
+ * @example
+ * const platform = new MlPlatform(this, 'Platform', { alarmNamePrefix: 'ml' });
+ * declare const role: iam.IRole;
+ * platform.dataLake.curated.grantRead(role);
  */
 export class MlPlatform extends Construct {
   /** The platform's network. */
   public readonly network: MlNetwork;
   /** The platform's data lake. */
   public readonly dataLake: DataLake;
+  /** The platform's alert topic and alarm factory. */
+  public readonly alarms: MlAlarms;
+  /** The Glue Data Catalog database and security configuration of the lake. */
+  public readonly catalog: LakeCatalog;
+  /** The Athena workgroup for queries over the lake. */
+  public readonly athena: AthenaWorkgroup;
 
   constructor(scope: Construct, id: string, props: MlPlatformProps = {}) {
     super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.network = new MlNetwork(this, 'Network', {
       vpc: props.vpc,
       interfaceEndpoints: props.interfaceEndpoints,
-      removalPolicy: props.removalPolicy,
+      removalPolicy,
     });
     this.dataLake = new DataLake(this, 'DataLake', {
       bucket: props.dataLakeBucket,
       encryptionKey: props.dataLakeKey,
-      removalPolicy: props.removalPolicy,
+      removalPolicy,
       autoDeleteObjects: props.autoDeleteObjects,
+    });
+    this.alarms = new MlAlarms(this, 'Alarms', {
+      topic: props.alertTopic,
+      alarmNamePrefix: props.alarmNamePrefix,
+      removalPolicy,
+    });
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      lake: this.dataLake,
+      databaseName: props.databaseName,
+      removalPolicy,
+    });
+    this.athena = new AthenaWorkgroup(this, 'Athena', {
+      lake: this.dataLake,
+      bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
+      removalPolicy,
     });
   }
 }
