@@ -41,6 +41,9 @@ describe('docs/pipelines.md worked example', () => {
     const definition = definitionOf(stack);
     expect(definition.Steps.map((s: any) => s.Name)).toEqual(['Preprocess', 'Train', 'Evaluate', 'CheckAuc']);
     expect(definition.Steps[3].Arguments.IfSteps[0].Type).toBe('RegisterModel');
+    // The path evaluate.py (lib/pipelines/scripts) writes the AUC to.
+    expect(definition.Steps[3].Arguments.Conditions[0].LeftValue['Std:JsonGet'].Path).toBe('binary_classification_metrics.auc.value');
+    expect(fs.readFileSync(path.join(SCRIPTS, 'evaluate.py'), 'utf-8')).toContain('binary_classification_metrics.auc.value');
     expect(definition.Steps[0].Arguments.NetworkConfig.EnableNetworkIsolation).toBe(true);
   });
 });
