@@ -1,0 +1,79 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ChurnPlatformStack } from '../../bin/churn-platform-stack';
+import { normalizedTemplate, testApp } from '../harness';
+
+/** CloudFormation's limits (../shared/reference/QUOTAS.md). */
+const MAX_RESOURCES = 500;
+const MAX_TEMPLATE_BYTES = 1_000_000;
+
+function referenceStack(env?: { account: string; region: string }): ChurnPlatformStack {
+  return new ChurnPlatformStack(testApp(), 'ChurnPlatform', { env });
+}
+
+describe('reference churn platform', () => {
+  const stack = referenceStack();
+  const template = Template.fromStack(stack);
+
+  test('matches the reviewed snapshot (asset hashes normalised)', () => {
+    expect(normalizedTemplate(stack)).toMatchSnapshot();
+  });
+
+  test('stays well inside CloudFormation template limits', () => {
+    const json = JSON.stringify(template.toJSON());
+    const resources = Object.keys(template.toJSON().Resources).length;
+    expect(resources).toBeLessThan(MAX_RESOURCES * 0.8);
+    expect(Buffer.byteLength(json)).toBeLessThan(MAX_TEMPLATE_BYTES * 0.8);
+  });
+
+  test('is environment-agnostic: no account, region or AZ is hard-coded', () => {
+    // Mappings hold the per-region registries of built-in images and Firehose's CIDR blocks.
+    const { Mappings: _mappings, ...rest } = template.toJSON();
+    const json = JSON.stringify(rest);
+    expect(stack.account).toMatch(/^\$\{Token/);
+    expect(json.match(/\b\d{12}\b/g)).toBeNull();
+    expect(json.match(/"(us|eu|ap|sa|ca|me|af|il|cn)-[a-z]+-\d[a-z]?"/g)).toBeNull();
+    expect(json.match(/amazonaws\.com\.cn|"arn:aws:/g)).toBeNull();
+  });
+
+  test('every stateful resource is retained', () => {
+    const stateful = ['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::Kinesis::Stream',
+      'AWS::SageMaker::FeatureGroup', 'AWS::SageMaker::ModelPackageGroup', 'AWS::Glue::Database', 'AWS::Glue::Table'];
+    for (const type of stateful) {
+      const resources = template.findResources(type);
+      expect(Object.keys(resources).length).toBeGreaterThan(0);
+      for (const [id, resource] of Object.entries(resources)) {
+        expect({ id, policy: resource.DeletionPolicy }).toEqual({ id, policy: 'Retain' });
+      }
+    }
+  });
+
+  test('no role has an inline policy or an AWS managed policy, but for CDK\'s deploy-time default-SG restrictor', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    const roles = Object.entries(template.findResources('AWS::IAM::Role'));
+    // aws-cdk-lib's custom-resource provider that removes the VPC default security group's
+    // rules (restrictDefaultSecurityGroup) is the one Lambda function; it is CDK's own code.
+    const cdkProvider = roles.filter(([id]) => id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProvider'));
+    expect(cdkProvider).toHaveLength(1);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    for (const [, role] of roles.filter(([id]) => !id.startsWith('CustomVpcRestrictDefaultSG'))) {
+      expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toMatch(/:aws:policy\//);
+      expect(role.Properties.Policies).toBeUndefined();
+    }
+  });
+
+  test('synthesizes with a concrete account and region too', () => {
+    const concrete = referenceStack({ account: '111111111111', region: 'eu-west-1' });
+    expect(Object.keys(Template.fromStack(concrete).toJSON().Resources).length)
+      .toBe(Object.keys(template.toJSON().Resources).length);
+  });
+});
+
+test('bin/churn-platform.ts is the app cdk.json runs', () => {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf-8'));
+  expect(cdkJson.app).toContain('bin/churn-platform.ts');
+  expect(cdkJson.app).toContain('--transpile-only');
+  expect(Stack.isStack(referenceStack())).toBe(true);
+});
