@@ -252,8 +252,9 @@ interface RenderResult {
  * `PipelineDefinitionBody`, with CDK tokens (bucket names, role and key ARNs, image URIs)
  * rendered by CloudFormation. Synthesis fails with a clear message when step names repeat,
  * a step uses a parameter, step or property file the pipeline does not have, the steps
- * depend on each other in a cycle, or the definition exceeds 1,048,576 characters; it warns
- * above 204,800 characters (the inline body counts toward the template's 1 MB).
+ * depend on each other in a cycle, or the definition exceeds 1,048,576 characters (each CDK
+ * token counted as 256 characters); it warns above 204,800 characters (the inline body counts
+ * toward the template's 1 MB).
  *
  * The pipeline is an `iam.IGrantable` (its execution role): give it data access with the
  * data lake's grants, e.g. `lake.curated.grantRead(pipeline)` and
@@ -485,6 +486,12 @@ export class Pipeline extends PipelineBase implements iam.IGrantable {
     if (this.boundSteps.has(step)) {
       return;
     }
+    const owner = BOUND_TO.get(step);
+    if (owner && owner !== this) {
+      throw invalidProp('Pipeline.addStep(step)', step.stepName,
+        `The step already belongs to pipeline ${owner.node.path}; a step object binds its image, code and grants to one pipeline. Make a new step object for this pipeline.`);
+    }
+    BOUND_TO.set(step, this);
     this.boundSteps.add(step);
     const context: StepBindContext = {
       scope: this,
@@ -704,7 +711,7 @@ export class Pipeline extends PipelineBase implements iam.IGrantable {
         'The steps depend on each other in a cycle (through properties, dependsOn or condition branches); a pipeline must be acyclic.');
     }
 
-    const length = JSON.stringify(renderValue(definition, NO_REFS)).length;
+    const length = measure(JSON.stringify(renderValue(definition, NO_REFS)));
     if (length > MAX_DEFINITION_LENGTH) {
       throw invalidProp(`Pipeline(${pipelinePath}) definition`, `${length} characters`,
         `A pipeline definition may be at most ${MAX_DEFINITION_LENGTH} characters; split the pipeline or shorten step arguments.`);
@@ -736,6 +743,25 @@ function nagArn(stack: Stack, service: string, resource: string): string {
   const show = (value: string, pseudo: string) => Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
   return `arn:${show(stack.partition, 'Partition')}:${service}:${show(stack.region, 'Region')}:${show(stack.account, 'AccountId')}:${resource}`;
 }
+
+/**
+ * The length of a rendered definition, counting each CDK token (a bucket name, an ARN, an
+ * image URI, filled in by CloudFormation) as 256 characters, more than any such value has,
+ * so the 1 MB check errs on the safe side.
+ */
+function measure(json: string): number {
+  let length = json.length;
+  for (const token of json.match(/\$\{Token\[[^\]]+\]\}/g) ?? []) {
+    length += TOKEN_BUDGET - token.length;
+  }
+  return length;
+}
+
+/** Characters a CDK token in the definition is assumed to take. */
+const TOKEN_BUDGET = 256;
+
+/** The pipeline each step object was bound to. */
+const BOUND_TO = new WeakMap<PipelineStep, Pipeline>();
 
 const NO_REFS: ReferenceCollector = { step: () => undefined, parameter: () => undefined, propertyFile: () => undefined };
 

@@ -84,6 +84,17 @@ describe('Pipeline resource', () => {
     expect(definitionOf(stack).Steps.map((s: any) => s.Name)).toEqual(['Late']);
   });
 
+  test('counts each CDK token in the definition as 256 characters when measuring it', () => {
+    const stack = testStack();
+    new p.Pipeline(stack, 'P', { steps: Array.from({ length: 200 }, (_, i) => proc(`S${i}`)) });
+    const warnings = Annotations.fromStack(stack).findWarning('/TestStack/P', Match.stringLikeRegexp('The pipeline definition has about'));
+    expect(warnings).toHaveLength(1);
+    const measured = Number(/about (\d+) characters/.exec(JSON.stringify(warnings[0].entry.data))![1]);
+    const rendered = JSON.stringify(definitionOf(stack)).length;
+    // 200 steps x 3 tokens (role ARN, key ARN twice) x 256 characters each, at least.
+    expect(measured - rendered).toBeGreaterThan(200 * 3 * 200);
+  });
+
   test('warns when the definition is large', () => {
     const stack = testStack();
     const env: { [k: string]: string } = {};

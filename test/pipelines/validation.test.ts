@@ -143,6 +143,13 @@ describe('references, cycles and names in the pipeline', () => {
     const pipeline = new p.Pipeline(stack, 'P', { steps: [step] });
     expect(() => pipeline.addStep(step)).toThrow(/Invalid Pipeline.addStep\(step\): received 'A'. The step is already in the pipeline/);
   });
+  test('fails when a step object is added to a second pipeline', () => {
+    const stack = testStack();
+    const step = proc('Shared');
+    new p.Pipeline(stack, 'First', { steps: [step] });
+    expect(() => new p.Pipeline(stack, 'Second', { steps: [step] }))
+      .toThrow(/Invalid Pipeline.addStep\(step\): received 'Shared'. The step already belongs to pipeline TestStack\/First/);
+  });
   test('fails when the definition is longer than 1,048,576 characters', () => {
     const env: { [k: string]: string } = {};
     for (let i = 0; i < 300; i++) {
