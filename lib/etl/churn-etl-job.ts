@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import type { LakeCatalog } from './catalog';
 import { ChurnSchema } from './churn';
 import { glueLogGroupsArn, grantGlueLogs, grantKeyDirect } from './private/grants';
-import { acknowledgeWildcards } from './private/nag';
+import { acknowledgeWildcards } from '../security/acknowledge';
 import { GLUE_RESOURCE_NAME } from './private/names';
 import { alarmPrefix } from './private/util';
 import type { LakeTable } from './table';

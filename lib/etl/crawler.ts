@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { LakeCatalog } from './catalog';
 import { CATALOG_CRAWLER_ACTIONS, catalogArns, glueLogGroupsArn, grantGlueLogs } from './private/grants';
-import { acknowledgeWildcards } from './private/nag';
+import { acknowledgeWildcards } from '../security/acknowledge';
 import { GLUE_CATALOG_NAME, GLUE_RESOURCE_NAME } from './private/names';
 import { alarmPrefix, validateGlueCron } from './private/util';
 import type { LakeTable } from './table';

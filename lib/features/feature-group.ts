@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import {
   FeatureDefinition, FeatureGroupThroughput, FeatureType, OfflineStoreTableFormat, OnlineStoreStorageType,
 } from './feature-types';
-import { acknowledgeRoleWildcards } from './private/nag';
+import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved } from '../security/validation';

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { IFeatureGroup } from './feature-group';
 import { MlAlarms } from '../monitoring/alarms';
 import { IStepImage } from '../pipelines/step-image';
-import { acknowledgeRoleWildcards } from './private/nag';
+import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
 import { NameRule } from '../security/names';
 import { MlInterfaceEndpoint, MlNetwork } from '../security/network';

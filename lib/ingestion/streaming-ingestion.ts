@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PartitionKey } from './partition-key';
-import { acknowledgeWildcardResources } from './private/nag';
+import { acknowledgeWildcards } from '../security/acknowledge';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
 import { allowCloudWatchLogs } from '../security/keys';
@@ -713,7 +713,7 @@ export class StreamingIngestion extends Construct {
         resources: [db.catalog.catalogArn, db.databaseArn, opts.schema.table.tableArn],
       }));
     }
-    acknowledgeWildcardResources(role, wildcards,
+    acknowledgeWildcards(role, [], wildcards,
       'Firehose names objects (partition values, timestamps, random suffixes) and log streams at run time; ' +
       'the wildcard is limited to keys under this stream\'s own data, errors and backup prefixes, and to log streams of its own log group.');
   }

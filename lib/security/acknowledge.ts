@@ -39,34 +39,36 @@ export function acknowledgeNag(scope: IConstruct, rule: string, packs: NagPack[]
  * `<LakeBucketB1D32E10.Arn>/curated/*`. Resolution happens in the scope's stack.
  */
 export function nagFindingName(scope: IConstruct, value: string): string {
-  const visit = (node: unknown): string => {
-    if (node === undefined) {
-      return '';
-    }
-    if (typeof node === 'string') {
-      return node.replace(/\$\{/g, '<').replace(/}/g, '>');
-    }
-    const obj = node as Record<string, unknown>;
-    if (obj['Fn::Join']) {
-      const [delimiter, items] = obj['Fn::Join'] as [string, unknown[]];
-      return items.map(visit).join(delimiter);
-    }
-    if (obj['Fn::Sub']) {
-      return visit(obj['Fn::Sub']);
-    }
-    if (obj['Fn::GetAtt']) {
-      const [resource, attribute] = obj['Fn::GetAtt'] as [unknown, unknown];
-      return `<${visit(resource)}.${visit(attribute)}>`;
-    }
-    if (obj['Fn::ImportValue']) {
-      return visit(obj['Fn::ImportValue']);
-    }
-    if (obj.Ref) {
-      return `<${visit(obj.Ref)}>`;
-    }
-    return JSON.stringify(node);
-  };
-  return visit(Stack.of(scope).resolve(value));
+  return flattenResolved(Stack.of(scope).resolve(value));
+}
+
+/** Renders a resolved CloudFormation value as cdk-nag's `flattenCfnReference` does. */
+function flattenResolved(node: unknown): string {
+  if (node === undefined || node === null) {
+    return '';
+  }
+  if (typeof node === 'string') {
+    return node.replace(/\$\{/g, '<').replace(/}/g, '>');
+  }
+  const obj = node as Record<string, unknown>;
+  if (obj['Fn::Join']) {
+    const [delimiter, items] = obj['Fn::Join'] as [string, unknown[]];
+    return items.map(flattenResolved).join(delimiter);
+  }
+  if (obj['Fn::Sub']) {
+    return flattenResolved(obj['Fn::Sub']);
+  }
+  if (obj['Fn::GetAtt']) {
+    const [resource, attribute] = obj['Fn::GetAtt'] as [unknown, unknown];
+    return `<${flattenResolved(resource)}.${flattenResolved(attribute)}>`;
+  }
+  if (obj['Fn::ImportValue']) {
+    return flattenResolved(obj['Fn::ImportValue']);
+  }
+  if (obj.Ref) {
+    return `<${flattenResolved(obj.Ref)}>`;
+  }
+  return JSON.stringify(node);
 }
 
 /**
@@ -85,5 +87,58 @@ export function acknowledgeWildcardResources(grantee: iam.IGrantable, resources:
   }
   for (const resource of resources) {
     acknowledgeNag(principal, `IAM5[Resource::${nagFindingName(principal, resource)}]`, [NagPack.AWS_SOLUTIONS], reason);
+  }
+}
+
+/**
+ * Acknowledges AwsSolutions-IAM5 for exactly the given wildcard actions and resources, one
+ * finding id each (cdk-nag 3 has no prefix match, so a wildcard added later stays reported).
+ *
+ * @param scope the policy or its role (an acknowledgement covers the scope's children)
+ * @param actions wildcard actions, e.g. `s3:GetObject*`
+ * @param resources wildcard resource ARNs (tokens of the scope's stack allowed)
+ * @param reason why each wildcard is needed
+ */
+export function acknowledgeWildcards(scope: IConstruct, actions: string[], resources: string[], reason: string): void {
+  for (const action of actions) {
+    acknowledgeNag(scope, `IAM5[Action::${action}]`, [NagPack.AWS_SOLUTIONS], reason);
+  }
+  for (const resource of resources) {
+    acknowledgeNag(scope, `IAM5[Resource::${nagFindingName(scope, resource)}]`, [NagPack.AWS_SOLUTIONS], reason);
+  }
+}
+
+/**
+ * Acknowledges the AwsSolutions-IAM5 findings of the wildcards a {@link PlatformRole}'s
+ * managed policy holds at the time of the call, one finding id each: statements a user adds
+ * later stay reported.
+ */
+export function acknowledgeRoleWildcards(role: IConstruct, reason: string): void {
+  const policy = role.node.tryFindChild('Policy');
+  if (!(policy instanceof iam.ManagedPolicy)) {
+    return;
+  }
+  const doc = Stack.of(role).resolve(policy.document.toJSON()) as { Statement?: Array<Record<string, unknown>> } | undefined;
+  const actions = new Set<string>();
+  const resources = new Set<string>();
+  const asList = (value: unknown): unknown[] => value === undefined ? [] : Array.isArray(value) ? value : [value];
+  for (const statement of doc?.Statement ?? []) {
+    for (const action of asList(statement.Action)) {
+      if (typeof action === 'string' && action.includes('*')) {
+        actions.add(action);
+      }
+    }
+    for (const resource of asList(statement.Resource)) {
+      const flat = flattenResolved(resource);
+      if (flat.includes('*')) {
+        resources.add(flat);
+      }
+    }
+  }
+  for (const action of actions) {
+    acknowledgeNag(role, `IAM5[Action::${action}]`, [NagPack.AWS_SOLUTIONS], reason);
+  }
+  for (const resource of resources) {
+    acknowledgeNag(role, `IAM5[Resource::${resource}]`, [NagPack.AWS_SOLUTIONS], reason);
   }
 }
