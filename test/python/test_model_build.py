@@ -551,3 +551,130 @@ def test_preprocess_is_generic_for_other_tabular_data(tmp_path):
     assert not splits.isna().any().any()
     assert int((splits[1] == median).sum()) >= 10
     assert len(train) + schema["rows"]["validation"] + schema["rows"]["test"] == rows
+
+
+# --- the curated churn table, with the arguments ChurnModelBuildPipeline passes --------
+
+CHURN_PIPELINE_ARGUMENTS = SCRIPTS / "churn-preprocess-arguments.json"
+CHURN_TRANSFORM = REPO / "lib" / "etl" / "scripts" / "churn_transform.py"
+
+
+def _mb_churn_transform():
+    """lib/etl/scripts/churn_transform.py, imported by path (it is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("churn_transform_for_model_build", CHURN_TRANSFORM)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def mb_curated(tmp_path_factory):
+    """Curated-shaped churn rows made from the real CSV by the ETL's own transform.
+
+    The Glue job writes them as Parquet; there is no pyarrow here, so they are written as
+    CSV with the same columns (event_date included, as a reader that adds partition
+    columns would give it).
+    """
+    churn_transform = _mb_churn_transform()
+    raw = pd.read_csv(TELCO_CSV, dtype=str, keep_default_na=False)
+    raw["event_id"] = [f"evt-{i:05d}" for i in range(len(raw))]
+    raw["event_time"] = "2024-03-01T12:00:00Z"
+    curated = churn_transform.transform(raw)
+    assert list(curated.columns) == churn_transform.CURATED_COLUMNS
+    directory = tmp_path_factory.mktemp("mb-curated")
+    curated.to_csv(directory / "part-00000.csv", index=False)
+    return {"dir": directory, "frame": curated, "columns": churn_transform.CURATED_COLUMNS}
+
+
+@pytest.fixture(scope="module")
+def mb_curated_prep(tmp_path_factory, mb_curated):
+    arguments = json.loads(CHURN_PIPELINE_ARGUMENTS.read_text())["arguments"]
+    dirs, result = _mb_preprocess(tmp_path_factory.mktemp("mb-curated-prep"), mb_curated["dir"], *arguments)
+    return {
+        "dirs": dirs,
+        "stdout": result.stdout,
+        "schema": json.loads((dirs["schema"] / "schema.json").read_text()),
+        "splits": {s: _mb_read(dirs[s] / f"{s}.csv") for s in ("train", "validation", "test")},
+    }
+
+
+def test_pipeline_arguments_name_curated_columns():
+    arguments = json.loads(CHURN_PIPELINE_ARGUMENTS.read_text())["arguments"]
+    options = dict(zip(arguments[::2], arguments[1::2]))
+    assert len(arguments) == 2 * len(options)
+    columns = [name for name, _ in _mb_churn_transform().CURATED_SCHEMA]
+    for option in ("--label-column", "--id-column", "--event-time-column"):
+        assert options[option] in columns, option
+    assert set(options["--drop-columns"].split(",")) <= set(columns)
+
+
+def test_preprocess_curated_churn_with_the_pipeline_arguments(mb_curated_prep, mb_curated):
+    schema = mb_curated_prep["schema"]
+    names = schema["feature_names"]
+    non_features = {"customer_id", "churn", "event_id", "event_time", "event_date"}
+    assert not [n for n in names if any(n == c or n.startswith(c + "_") for c in non_features)]
+    assert schema["dropped_columns"] == ["event_id", "event_date"]
+    assert schema["id_column"] == "customer_id"
+    assert schema["event_time_column"] == "event_time"
+    assert schema["label"]["name"] == "churn"
+    assert schema["label"]["positive_label"] == "1"
+    assert schema["label"]["negative_labels"] == ["0"]
+    # Same information as the Telco CSV run: 45 features, every row, every churner.
+    assert len(names) == 45
+    assert schema["numeric_columns"] == ["senior_citizen", "tenure", "monthly_charges", "total_charges"]
+    assert schema["rows"]["total"] == TELCO_ROWS
+    assert schema["class_balance"]["all"]["positive"] == TELCO_POSITIVE
+    # The ETL already made never-billed total_charges 0.0: nothing is filled here.
+    assert schema["fill"] == {"products": [], "train_medians": {}}
+    splits = mb_curated_prep["splits"]
+    rows = pd.concat(splits.values())
+    assert not rows.isna().any().any()
+    assert all(frame.shape[1] == len(names) + 1 for frame in splits.values())
+    total = rows[names.index("total_charges") + 1]
+    tenure = rows[names.index("tenure") + 1]
+    assert len(rows[tenure == 0]) == 11 and (total[tenure == 0] == 0).all()
+    assert total.sum() == pytest.approx(mb_curated["frame"]["total_charges"].sum())
+
+
+def test_preprocess_drop_columns_skips_absent_columns(tmp_path, mb_curated):
+    # Parquet files written with partitionKeys=['event_date'] have no event_date column.
+    frame = mb_curated["frame"].drop(columns=["event_date"]).head(500)
+    input_dir = tmp_path / "in"
+    input_dir.mkdir()
+    frame.to_csv(input_dir / "part-00000.csv", index=False)
+    arguments = json.loads(CHURN_PIPELINE_ARGUMENTS.read_text())["arguments"]
+    dirs, result = _mb_preprocess(tmp_path / "out", input_dir, *arguments)
+    assert "Drop column(s) ['event_date'] skipped: not in the input" in result.stdout
+    schema = json.loads((dirs["schema"] / "schema.json").read_text())
+    assert schema["dropped_columns"] == ["event_id"]
+    assert not any(n.startswith("event_") for n in schema["feature_names"])
+
+
+def test_preprocess_without_drop_columns_one_hot_encodes_event_metadata(tmp_path, mb_curated):
+    """Why the pipeline drops them: otherwise every event id becomes a feature."""
+    frame = mb_curated["frame"].head(300)
+    input_dir = tmp_path / "in"
+    input_dir.mkdir()
+    frame.to_csv(input_dir / "part-00000.csv", index=False)
+    dirs, _ = _mb_preprocess(
+        tmp_path / "out", input_dir,
+        "--label-column", "churn", "--positive-label", "1", "--id-column", "customer_id",
+        "--event-time-column", "event_time", "--fill-product", "none",
+    )
+    names = json.loads((dirs["schema"] / "schema.json").read_text())["feature_names"]
+    assert len([n for n in names if n.startswith("event_id_")]) == 300
+    assert "event_date_2024-03-01" in names
+
+
+def test_preprocess_fails_when_drop_columns_lists_the_label(tmp_path, mb_curated):
+    _, result = _mb_preprocess(
+        tmp_path, mb_curated["dir"],
+        "--label-column", "churn", "--positive-label", "1", "--id-column", "customer_id",
+        "--drop-columns", "event_id,churn",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "--drop-columns lists the label column 'churn'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -32,9 +32,9 @@ Cleaning, in this order:
 3. Rows without a label are dropped. The label becomes 1 for ``--positive-label`` and
    0 for every other value; there must be exactly two distinct label values.
 4. A column whose non-missing values all parse as numbers is numeric; every other
-   column (except the id, event-time and label columns, which are never features) is
-   categorical and is one-hot encoded with its categories sorted, so the feature order
-   is deterministic. A missing categorical value is all zeros in its one-hot columns.
+   column (except the id, event-time and label columns and the ``--drop-columns``,
+   which are never features) is categorical and is one-hot encoded with its
+   categories sorted, so the feature order is deterministic. A missing categorical value is all zeros in its one-hot columns.
 5. ``--fill-product TARGET=A*B`` fills missing values of TARGET with A*B. The default,
    ``TotalCharges=MonthlyCharges*tenure``, fits the Telco churn data: TotalCharges is
    blank exactly for customers with tenure 0, who have not been billed yet, so
@@ -53,6 +53,7 @@ schema.json (format_version 1)::
                 "encoding": "1 = positive_label, 0 = any other value"},
       "id_column": "customerID",              # null when not used; never a feature
       "event_time_column": null,
+      "dropped_columns": [],                   # --drop-columns found in the input
       "csv_layout": "label first, no header, no index (built-in XGBoost text/csv)",
       "feature_names": ["gender_Female", "gender_Male", "SeniorCitizen", ...],
       "features": [                            # same order as feature_names
@@ -118,6 +119,13 @@ def parse_args(argv=None):
         help="keeps the latest row per id; never a feature; '' for none",
     )
     parser.add_argument(
+        "--drop-columns",
+        default="",
+        metavar="A,B",
+        help="comma-separated columns that are never features (e.g. event metadata); "
+        "a listed column the input lacks is skipped (logged); default none",
+    )
+    parser.add_argument(
         "--fill-product",
         action="append",
         default=None,
@@ -132,6 +140,7 @@ def parse_args(argv=None):
     if args.fill_product is None:
         args.fill_product = ["TotalCharges=MonthlyCharges*tenure"]
     args.fill_product = [rule for rule in args.fill_product if rule.lower() != "none"]
+    args.drop_columns = [c.strip() for c in args.drop_columns.split(",") if c.strip()]
     return args
 
 
@@ -261,6 +270,15 @@ def main(argv=None):
     ):
         if column and column not in columns:
             fail(f"{option} {column!r} is not a column of the input; columns are {columns}")
+    for column in args.drop_columns:
+        if column == args.label_column:
+            fail(f"--drop-columns lists the label column {column!r}")
+    dropped = [c for c in args.drop_columns if c in columns]
+    absent = [c for c in args.drop_columns if c not in columns]
+    if dropped:
+        print(f"Dropped column(s) {dropped}: never features")
+    if absent:
+        print(f"Drop column(s) {absent} skipped: not in the input")
 
     data = clean_strings(raw)
     data, duplicates_dropped = drop_duplicates(data, args.id_column, args.event_time_column)
@@ -283,9 +301,10 @@ def main(argv=None):
     labels = (labels_text == args.positive_label).astype("int64").rename(args.label_column)
 
     excluded = {c for c in (args.label_column, args.id_column, args.event_time_column) if c}
+    excluded.update(dropped)
     source_columns = [c for c in columns if c not in excluded]
     if not source_columns:
-        fail("no feature columns left after removing the label, id and event-time columns")
+        fail("no feature columns left after removing the label, id, event-time and dropped columns")
 
     numeric_columns = [c for c in source_columns if is_numeric_column(data[c])]
     for column in numeric_columns:
@@ -367,6 +386,7 @@ def main(argv=None):
         },
         "id_column": args.id_column or None,
         "event_time_column": args.event_time_column or None,
+        "dropped_columns": dropped,
         "csv_layout": "label first, no header, no index (built-in XGBoost text/csv)",
         "feature_names": feature_names,
         "features": features_meta,

@@ -1,0 +1,496 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { PipelineCondition } from './conditions';
+import { ConditionStep, FailStep } from './control';
+import { CreateModelStep, RegisterModelStep, TransformStep, AssembleWith, SplitType } from './model';
+import { Pipeline } from './pipeline';
+import { ProcessingCode, ProcessingStep } from './processing';
+import { JobInstanceType } from './step';
+import { HyperparameterRange, ScalingType, TuningObjective, TuningStep, TuningStrategy } from './training';
+import { ExecutionVariable, PipelineParameter, PipelineValue, PropertyFile } from './values';
+import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
+import { IModelPackageGroup, ModelApprovalStatus } from '../registry/model-package-group-ref';
+import { NameRule } from '../security/names';
+import { MlNetwork } from '../security/network';
+import { invalidProp, validateIntegerRange, validateNumberRange } from '../security/validation';
+import { IDataLake } from '../storage/data-lake';
+import { BuiltInImage, ImageScope, SKLearnVersion, XGBoostVersion } from '../training/builtin-image';
+
+/** The processing scripts and their configuration files. */
+const SCRIPTS_DIR = path.join(__dirname, 'scripts');
+
+/** Container directories, as the scripts' defaults name them. */
+const DIRS = {
+  input: '/opt/ml/processing/input/data',
+  train: '/opt/ml/processing/train',
+  validation: '/opt/ml/processing/validation',
+  test: '/opt/ml/processing/test',
+  testFeatures: '/opt/ml/processing/test-features',
+  schema: '/opt/ml/processing/schema',
+  baseline: '/opt/ml/processing/baseline',
+  model: '/opt/ml/processing/model',
+  evaluation: '/opt/ml/processing/evaluation',
+};
+
+/** Where evaluate.py writes the test AUC in evaluation.json. */
+const AUC_PATH = 'binary_classification_metrics.auc.value';
+
+/** The shape of `scripts/reference-hyperparameters.json`'s `tuning` section. */
+interface TuningConfig {
+  readonly strategy: string;
+  readonly objective: { readonly type: string; readonly metric_name: string };
+  readonly resource_limits: { readonly max_number_of_training_jobs: number; readonly max_parallel_training_jobs: number };
+  readonly static_hyperparameters: { [name: string]: string };
+  readonly parameter_ranges: {
+    readonly ContinuousParameterRanges?: Array<{ Name: string; MinValue: string; MaxValue: string; ScalingType?: string }>;
+    readonly IntegerParameterRanges?: Array<{ Name: string; MinValue: string; MaxValue: string; ScalingType?: string }>;
+    readonly CategoricalParameterRanges?: Array<{ Name: string; Values: string[] }>;
+  };
+}
+
+function readJson(fileName: string): unknown {
+  return JSON.parse(fs.readFileSync(path.join(SCRIPTS_DIR, fileName), 'utf-8'));
+}
+
+/** The `tuning` section of reference-hyperparameters.json, read at synth time. */
+function tuningConfig(): TuningConfig {
+  return (readJson('reference-hyperparameters.json') as { tuning: TuningConfig }).tuning;
+}
+
+function scalingType(name: string | undefined): ScalingType {
+  const found = [ScalingType.AUTO, ScalingType.LINEAR, ScalingType.LOGARITHMIC, ScalingType.REVERSE_LOGARITHMIC].find(s => s === (name ?? 'Auto'));
+  if (!found) {
+    throw invalidProp('reference-hyperparameters.json tuning.parameter_ranges[].ScalingType', name, 'It must be Auto, Linear, Logarithmic or ReverseLogarithmic.');
+  }
+  return found;
+}
+
+/** The search space of reference-hyperparameters.json as typed ranges. */
+function tuningRanges(config: TuningConfig): HyperparameterRange[] {
+  const r = config.parameter_ranges;
+  return [
+    ...(r.ContinuousParameterRanges ?? []).map(x => HyperparameterRange.continuous(x.Name, Number(x.MinValue), Number(x.MaxValue), scalingType(x.ScalingType))),
+    ...(r.IntegerParameterRanges ?? []).map(x => HyperparameterRange.integer(x.Name, Number(x.MinValue), Number(x.MaxValue), scalingType(x.ScalingType))),
+    ...(r.CategoricalParameterRanges ?? []).map(x => HyperparameterRange.categorical(x.Name, x.Values)),
+  ];
+}
+
+/**
+ * Properties of a {@link ChurnModelBuildPipeline}.
+ */
+export interface ChurnModelBuildPipelineProps {
+  /**
+   * The data lake: the pipeline reads the curated churn table from its curated zone and
+   * writes every output (splits, drift baseline, models, evaluation, batch predictions) to
+   * its artifacts zone. The pipeline's role may read the curated zone and read and write
+   * (not delete) the artifacts zone.
+   */
+  readonly dataLake: IDataLake;
+
+  /** The Model Registry group new model versions are registered in. */
+  readonly modelPackageGroup: IModelPackageGroup;
+
+  /**
+   * The curated churn table's folder inside the curated zone (ending with `/`): the default
+   * of the `InputDataUrl` parameter. An execution may pass another URI, but the role may read
+   * only the curated zone.
+   *
+   * @default 'churn/'
+   */
+  readonly inputPath?: string;
+
+  /**
+   * The folder inside the artifacts zone (ending with `/`) that holds the outputs. Each
+   * execution writes under `<outputPath><execution id>/`; tuning jobs write their models
+   * under `<outputPath>tuning/<training job name>/` (job names are unique).
+   *
+   * @default 'churn/model-build/'
+   */
+  readonly outputPath?: string;
+
+  /**
+   * Run every job and the created model in this network's VPC and subnets with its
+   * `jobSecurityGroup`. The jobs need S3 (the network's gateway endpoint); they call no
+   * other AWS API.
+   *
+   * @default - jobs run without a VPC (still with network isolation)
+   */
+  readonly network?: MlNetwork;
+
+  /**
+   * The KMS key that encrypts job volumes and every output the jobs write.
+   *
+   * @default - the data lake's key, so readers granted on the artifacts zone can read the
+   * outputs; the pipeline's own new key when the lake has none
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Alarm on failed executions (`ExecutionFailed` at or above `executionFailedAlarm`) through
+   * these alarms.
+   *
+   * @default - no alarm
+   */
+  readonly alarms?: MlAlarms;
+
+  /**
+   * When the failed-execution alarm fires (only with `alarms`). The metric is the Sum of
+   * `ExecutionFailed` over 5 minutes.
+   *
+   * @default - { threshold: 1 }: any failed execution (including a model below the AUC threshold)
+   */
+  readonly executionFailedAlarm?: AlarmThreshold;
+
+  /**
+   * The pipeline's name.
+   *
+   * @default - a unique lower-case name derived from the construct path
+   */
+  readonly pipelineName?: string;
+
+  /**
+   * The lowest test AUC a model must reach to be registered: the default of the
+   * `AucThreshold` parameter. From 0 to 1.
+   *
+   * @default 0.75
+   */
+  readonly aucThreshold?: number;
+
+  /**
+   * The instance type of the processing jobs (preprocess, baseline, evaluate): the default
+   * of the `ProcessingInstanceType` parameter. Types with NVMe instance storage are not
+   * allowed (the jobs always carry a volume KMS key, which SageMaker rejects on them).
+   *
+   * @default JobInstanceType.ML_M5_LARGE
+   */
+  readonly processingInstanceType?: JobInstanceType;
+
+  /**
+   * The instance type of the tuning job's training jobs: the default of the
+   * `TrainingInstanceType` parameter. Same restriction as `processingInstanceType`.
+   *
+   * @default JobInstanceType.ML_M5_LARGE
+   */
+  readonly trainingInstanceType?: JobInstanceType;
+
+  /**
+   * The instance type of the batch transform of the test features.
+   *
+   * @default JobInstanceType.ML_M5_LARGE
+   */
+  readonly transformInstanceType?: JobInstanceType;
+
+  /**
+   * The most training jobs the tuning job runs (1 to 750).
+   *
+   * @default 20 (reference-hyperparameters.json `tuning.resource_limits`)
+   */
+  readonly maxTuningJobs?: number;
+
+  /**
+   * The most training jobs running at once (1 to 100, at most `maxTuningJobs`).
+   *
+   * @default 2 (reference-hyperparameters.json `tuning.resource_limits`)
+   */
+  readonly maxParallelTuningJobs?: number;
+
+  /**
+   * The approval status of registered model versions.
+   *
+   * @default ModelApprovalStatus.PENDING_MANUAL_APPROVAL
+   */
+  readonly modelApprovalStatus?: ModelApprovalStatus;
+
+  /**
+   * What happens to the pipeline (and a key it defines) when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The reference churn model-build pipeline: a SageMaker pipeline that trains an XGBoost
+ * churn classifier on the curated churn table and registers it when it is good enough.
+ *
+ * Steps (each execution writes under `<artifacts zone><outputPath><execution id>/`):
+ *
+ * 1. `Preprocess` (SKLearn 1.2-1, `preprocess.py`): reads the curated table (Parquet) at the
+ *    `InputDataUrl` parameter, drops non-feature columns, one-hot encodes, and writes
+ *    stratified train/validation/test splits (CSV, label first), the test features and
+ *    `schema.json`.
+ * 2. `Baseline` (SKLearn 1.2-1, `baseline.py`): the drift baseline of the train split
+ *    (`baseline.json`), in parallel with tuning.
+ * 3. `Tune`: a Bayesian hyperparameter tuning job of the built-in XGBoost 1.7-1 algorithm
+ *    maximising `validation:auc`, with the search space and static hyperparameters of
+ *    `scripts/reference-hyperparameters.json`.
+ * 4. `Evaluate` (XGBoost 1.7-1 image, `evaluate.py`): the best model on the test split
+ *    (`evaluation.json`, a property file).
+ * 5. `CheckAuc`: test AUC >= `AucThreshold`? Then `RegisterModel` (evaluation.json as model
+ *    quality statistics, baseline.json as data quality statistics and drift-check
+ *    baseline); else `AucTooLow` fails the execution with the measured AUC.
+ * 6. `CreateModel` (after `RegisterModel`, so only for a registered model) and
+ *    `BatchTransform` of the test features with it.
+ *
+ * Parameters: `InputDataUrl`, `AucThreshold`, `ProcessingInstanceType`,
+ * `TrainingInstanceType`. Every job runs with network isolation (none needs the network),
+ * in the `network`'s VPC when given.
+ *
+ * @example
+ * const build = new ChurnModelBuildPipeline(this, 'ModelBuild', {
+ *   dataLake: platform.dataLake,
+ *   modelPackageGroup: registry,
+ *   network: platform.network,
+ *   alarms: platform.alarms,
+ * });
+ */
+export class ChurnModelBuildPipeline extends Construct {
+  /**
+   * The arguments passed to `preprocess.py` for the curated churn table, read from
+   * `scripts/churn-preprocess-arguments.json` (which the script's tests use too).
+   */
+  public static readonly PREPROCESS_ARGUMENTS: string[] = (readJson('churn-preprocess-arguments.json') as { arguments: string[] }).arguments;
+
+  /** The SageMaker pipeline. */
+  public readonly pipeline: Pipeline;
+
+  /** `InputDataUrl`: the S3 URI of the curated churn data. */
+  public readonly inputDataUrl: PipelineParameter;
+  /** `AucThreshold`: the lowest test AUC that is registered. */
+  public readonly aucThreshold: PipelineParameter;
+  /** `ProcessingInstanceType`: the processing jobs' instance type. */
+  public readonly processingInstanceType: PipelineParameter;
+  /** `TrainingInstanceType`: the tuning job's training instance type. */
+  public readonly trainingInstanceType: PipelineParameter;
+
+  /** `Preprocess`: curated data to train/validation/test splits, test features and schema. */
+  public readonly preprocessStep: ProcessingStep;
+  /** `Baseline`: the drift baseline of the train split. */
+  public readonly baselineStep: ProcessingStep;
+  /** `Tune`: the XGBoost hyperparameter tuning job. */
+  public readonly tuningStep: TuningStep;
+  /** `Evaluate`: the best model's metrics on the test split. */
+  public readonly evaluateStep: ProcessingStep;
+  /** The `Evaluation` property file (evaluation.json) of the evaluate step. */
+  public readonly evaluationReport: PropertyFile;
+  /** `CheckAuc`: registers the model or fails the execution. */
+  public readonly conditionStep: ConditionStep;
+  /** `RegisterModel`: the new model version in the registry (the condition's if-branch). */
+  public readonly registerModelStep: RegisterModelStep;
+  /** `AucTooLow`: fails the execution (the condition's else-branch). */
+  public readonly failStep: FailStep;
+  /** `CreateModel`: a SageMaker model of the registered artifact, for the batch transform. */
+  public readonly createModelStep: CreateModelStep;
+  /** `BatchTransform`: predictions for the test features. */
+  public readonly transformStep: TransformStep;
+
+  /** The failed-execution alarm, when `alarms` was given. */
+  public readonly executionFailedAlarm?: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ChurnModelBuildPipelineProps) {
+    super(scope, id);
+    const inputPath = props.inputPath ?? 'churn/';
+    const outputPath = props.outputPath ?? 'churn/model-build/';
+    NameRule.S3_KEY_PREFIX.validate('ChurnModelBuildPipelineProps.inputPath', inputPath);
+    NameRule.S3_KEY_PREFIX.validate('ChurnModelBuildPipelineProps.outputPath', outputPath);
+    if (props.pipelineName !== undefined) {
+      NameRule.SAGEMAKER_PIPELINE.validate('ChurnModelBuildPipelineProps.pipelineName', props.pipelineName);
+    }
+    validateNumberRange('ChurnModelBuildPipelineProps.aucThreshold', props.aucThreshold, 0, 1);
+    const processingType = props.processingInstanceType ?? JobInstanceType.ML_M5_LARGE;
+    const trainingType = props.trainingInstanceType ?? JobInstanceType.ML_M5_LARGE;
+    for (const [prop, type] of [['processingInstanceType', processingType], ['trainingInstanceType', trainingType]] as const) {
+      if (type.hasInstanceStorage) {
+        throw invalidProp(`ChurnModelBuildPipelineProps.${prop}`, type.instanceTypeName,
+          'It is a type with NVMe instance storage; the instance type is a pipeline parameter, so its jobs always carry a volume KMS key, which SageMaker rejects on such types. Choose a type without instance storage, e.g. ml.m5.large.');
+      }
+    }
+    const tuning = tuningConfig();
+    const maxJobs = props.maxTuningJobs ?? tuning.resource_limits.max_number_of_training_jobs;
+    const maxParallelJobs = props.maxParallelTuningJobs ?? tuning.resource_limits.max_parallel_training_jobs;
+    validateIntegerRange('ChurnModelBuildPipelineProps.maxTuningJobs', maxJobs, 1, 750);
+    validateIntegerRange('ChurnModelBuildPipelineProps.maxParallelTuningJobs', maxParallelJobs, 1, 100);
+    if (maxParallelJobs > maxJobs) {
+      throw invalidProp('ChurnModelBuildPipelineProps.maxParallelTuningJobs', maxParallelJobs, `It cannot exceed maxTuningJobs (${maxJobs}).`);
+    }
+    if (props.executionFailedAlarm && !props.alarms) {
+      throw invalidProp('ChurnModelBuildPipelineProps.executionFailedAlarm', props.executionFailedAlarm.threshold,
+        'It configures the alarm added through alarms; give alarms too.');
+    }
+    if (tuning.strategy !== 'Bayesian' || tuning.objective.type !== 'Maximize') {
+      throw invalidProp('reference-hyperparameters.json tuning', `${tuning.strategy} ${tuning.objective.type}`, 'The pipeline runs a Bayesian tuning job that maximises its objective.');
+    }
+
+    const lake = props.dataLake;
+    const artifacts = lake.artifacts;
+
+    // Parameters.
+    this.inputDataUrl = PipelineParameter.string('InputDataUrl', {
+      defaultValue: lake.curated.s3Uri(inputPath),
+      description: 'S3 URI of the curated churn data (Parquet or CSV with a header row)',
+    });
+    this.aucThreshold = PipelineParameter.float('AucThreshold', {
+      defaultValue: props.aucThreshold ?? 0.75,
+      description: 'Lowest test AUC a model must reach to be registered',
+    });
+    this.processingInstanceType = PipelineParameter.string('ProcessingInstanceType', {
+      defaultValue: processingType.instanceTypeName,
+      description: 'Instance type of the preprocess, baseline and evaluate jobs',
+    });
+    this.trainingInstanceType = PipelineParameter.string('TrainingInstanceType', {
+      defaultValue: trainingType.instanceTypeName,
+      description: 'Instance type of the tuning job\'s training jobs',
+    });
+    const processingInstance = JobInstanceType.fromParameter(this.processingInstanceType);
+    const trainingInstance = JobInstanceType.fromParameter(this.trainingInstanceType);
+
+    // Per-execution output prefix: runs never overwrite each other.
+    const run = artifacts.s3Uri(`${outputPath}${ExecutionVariable.PIPELINE_EXECUTION_ID.asString()}`);
+    const sklearn = BuiltInImage.sklearn(SKLearnVersion.V1_2_1, ImageScope.TRAINING);
+    const xgboost = BuiltInImage.xgboost(XGBoostVersion.V1_7_1, ImageScope.TRAINING);
+    const xgboostInference = BuiltInImage.xgboost(XGBoostVersion.V1_7_1, ImageScope.INFERENCE);
+
+    this.preprocessStep = new ProcessingStep('Preprocess', {
+      description: 'Curated churn data to stratified train/validation/test splits (CSV, label first), test features and schema.json',
+      image: sklearn,
+      code: ProcessingCode.fromAsset(path.join(SCRIPTS_DIR, 'preprocess.py')),
+      arguments: [...ChurnModelBuildPipeline.PREPROCESS_ARGUMENTS],
+      instanceType: processingInstance,
+      inputs: [{ inputName: 'data', source: this.inputDataUrl.asString(), destination: DIRS.input }],
+      outputs: [
+        { outputName: 'train', source: DIRS.train, destination: `${run}/train` },
+        { outputName: 'validation', source: DIRS.validation, destination: `${run}/validation` },
+        { outputName: 'test', source: DIRS.test, destination: `${run}/test` },
+        { outputName: 'test-features', source: DIRS.testFeatures, destination: `${run}/test-features` },
+        { outputName: 'schema', source: DIRS.schema, destination: `${run}/schema` },
+      ],
+    });
+    const preprocess = this.preprocessStep;
+
+    this.baselineStep = new ProcessingStep('Baseline', {
+      description: 'Drift baseline (per-feature statistics and histograms) of the train split',
+      image: sklearn,
+      code: ProcessingCode.fromAsset(path.join(SCRIPTS_DIR, 'baseline.py')),
+      instanceType: processingInstance,
+      inputs: [
+        { inputName: 'train', source: preprocess.outputS3Uri('train'), destination: DIRS.train },
+        { inputName: 'schema', source: preprocess.outputS3Uri('schema'), destination: DIRS.schema },
+      ],
+      outputs: [{ outputName: 'baseline', source: DIRS.baseline, destination: `${run}/baseline` }],
+    });
+
+    this.tuningStep = new TuningStep('Tune', {
+      description: 'Bayesian tuning of the built-in XGBoost 1.7-1 algorithm on validation AUC',
+      image: xgboost,
+      instanceType: trainingInstance,
+      // Tuning job names are unique, and a pipeline value in this path would be split by the
+      // '/' join of bestModelS3Uri; so a fixed prefix, not the per-execution one.
+      outputPath: artifacts.s3Uri(`${outputPath}tuning`),
+      inputs: [
+        { channelName: 'train', s3Uri: preprocess.outputS3Uri('train'), contentType: 'text/csv' },
+        { channelName: 'validation', s3Uri: preprocess.outputS3Uri('validation'), contentType: 'text/csv' },
+      ],
+      objective: TuningObjective.maximize(tuning.objective.metric_name),
+      strategy: TuningStrategy.BAYESIAN,
+      ranges: tuningRanges(tuning),
+      staticHyperparameters: { ...tuning.static_hyperparameters },
+      maxJobs,
+      maxParallelJobs,
+    });
+    const bestModel = this.tuningStep.bestModelS3Uri;
+
+    this.evaluationReport = new PropertyFile({ propertyFileName: 'Evaluation', outputName: 'evaluation', filePath: 'evaluation.json' });
+    this.evaluateStep = new ProcessingStep('Evaluate', {
+      description: 'Metrics of the best model on the test split (evaluation.json)',
+      image: xgboost,
+      code: ProcessingCode.fromAsset(path.join(SCRIPTS_DIR, 'evaluate.py')),
+      instanceType: processingInstance,
+      inputs: [
+        { inputName: 'model', source: bestModel, destination: DIRS.model },
+        { inputName: 'test', source: preprocess.outputS3Uri('test'), destination: DIRS.test },
+      ],
+      outputs: [{ outputName: 'evaluation', source: DIRS.evaluation, destination: `${run}/evaluation` }],
+      propertyFiles: [this.evaluationReport],
+    });
+
+    const evaluationJson = `${this.evaluateStep.outputS3Uri('evaluation')}/evaluation.json`;
+    const baselineJson = `${this.baselineStep.outputS3Uri('baseline')}/baseline.json`;
+    this.registerModelStep = new RegisterModelStep('RegisterModel', {
+      description: 'Registers the best model with its test metrics and drift baseline',
+      modelPackageGroup: props.modelPackageGroup,
+      image: xgboostInference,
+      modelDataUrl: bestModel,
+      contentTypes: ['text/csv'],
+      responseTypes: ['text/csv'],
+      approvalStatus: props.modelApprovalStatus ?? ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
+      modelMetrics: {
+        modelQualityStatistics: { s3Uri: evaluationJson },
+        dataQualityStatistics: { s3Uri: baselineJson },
+      },
+      driftCheckBaselines: { dataQualityStatistics: { s3Uri: baselineJson } },
+    });
+
+    const auc = this.evaluationReport.get(AUC_PATH);
+    this.failStep = new FailStep('AucTooLow', {
+      errorMessage: PipelineValue.join([
+        'The model\'s test AUC ', auc.asString(), ' is below AucThreshold ', this.aucThreshold.asString(), '; it was not registered.',
+      ]).asString(),
+    });
+    this.conditionStep = new ConditionStep('CheckAuc', {
+      description: 'Registers the model when its test AUC reaches AucThreshold; fails the execution otherwise',
+      conditions: [PipelineCondition.greaterThanOrEqualTo(auc, this.aucThreshold)],
+      ifSteps: [this.registerModelStep],
+      elseSteps: [this.failStep],
+    });
+
+    // A CreateModel step cannot sit in a condition branch; after RegisterModel it runs only
+    // when the model was registered.
+    this.createModelStep = new CreateModelStep('CreateModel', {
+      description: 'A SageMaker model of the registered artifact, for the batch transform',
+      image: xgboostInference,
+      modelDataUrl: bestModel,
+      dependsOn: [this.registerModelStep],
+    });
+    this.transformStep = new TransformStep('BatchTransform', {
+      description: 'Churn probabilities for the test features',
+      modelName: this.createModelStep.modelName,
+      inputS3Uri: preprocess.outputS3Uri('test-features'),
+      outputPath: `${run}/batch-transform`,
+      contentType: 'text/csv',
+      splitType: SplitType.LINE,
+      accept: 'text/csv',
+      assembleWith: AssembleWith.LINE,
+      instanceType: props.transformInstanceType ?? JobInstanceType.ML_M5_LARGE,
+    });
+
+    this.pipeline = new Pipeline(this, 'Pipeline', {
+      pipelineName: props.pipelineName,
+      description: 'Churn model build: preprocess, drift baseline, XGBoost tuning, evaluation, AUC gate, registration, batch transform',
+      parameters: [this.inputDataUrl, this.aucThreshold, this.processingInstanceType, this.trainingInstanceType],
+      steps: [preprocess, this.baselineStep, this.tuningStep, this.evaluateStep, this.conditionStep, this.createModelStep, this.transformStep],
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.vpcSubnets,
+      securityGroups: props.network ? [props.network.jobSecurityGroup] : undefined,
+      networkIsolation: true,
+      encryptionKey: props.encryptionKey ?? lake.encryptionKey,
+      removalPolicy: props.removalPolicy,
+    });
+    lake.curated.grantRead(this.pipeline);
+    artifacts.grantRead(this.pipeline);
+    artifacts.grantWrite(this.pipeline);
+
+    if (props.alarms) {
+      const prefix = this.node.path.split('/').slice(1).map(p => p.replace(/[^A-Za-z0-9]/g, '')).join('');
+      this.executionFailedAlarm = props.alarms.addAlarm(`${prefix}ExecutionFailed`, {
+        metric: this.pipeline.metricExecutionFailed(),
+        threshold: props.executionFailedAlarm ?? { threshold: 1 },
+        description: `An execution of the churn model-build pipeline ${this.pipeline.pipelineName} failed: ` +
+          'open it in SageMaker Studio; AucTooLow means the model missed AucThreshold, any other step points to its job\'s logs.',
+      });
+    }
+  }
+}

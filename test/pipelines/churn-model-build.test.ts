@@ -1,0 +1,427 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { ChurnSchema } from '../../lib/etl/churn';
+import { MlAlarms } from '../../lib/monitoring/alarms';
+import { ChurnModelBuildPipeline, ChurnModelBuildPipelineProps, JobInstanceType } from '../../lib/pipelines';
+import { ModelApprovalStatus, ModelPackageGroup } from '../../lib/registry';
+import { MlNetwork } from '../../lib/security/network';
+import { DataLake } from '../../lib/storage/data-lake';
+import { expectNoFindings, testApp, testStack } from '../harness';
+import { definitionOf, evaluate } from './helpers';
+import { compile, relaxedSchema, schemaErrors } from './schema';
+
+const SCRIPTS = path.join(__dirname, '..', '..', 'lib', 'pipelines', 'scripts');
+const HYPERPARAMETERS = JSON.parse(fs.readFileSync(path.join(SCRIPTS, 'reference-hyperparameters.json'), 'utf-8'));
+const PREPROCESS_ARGUMENTS_FILE = JSON.parse(fs.readFileSync(path.join(SCRIPTS, 'churn-preprocess-arguments.json'), 'utf-8'));
+
+/** The lake bucket as the helpers' `evaluate` renders its Ref. */
+const BUCKET = 'ref-LakeBucketB1D32E10';
+const RUN_PREFIX = `s3://${BUCKET}/artifacts/churn/model-build/`;
+const EXECUTION_ID = { Get: 'Execution.PipelineExecutionId' };
+const BEST_MODEL = {
+  'Std:Join': {
+    On: '/',
+    Values: [`s3://${BUCKET}/artifacts/churn/model-build/tuning`, { Get: 'Steps.Tune.BestTrainingJob.TrainingJobName' }, 'output/model.tar.gz'],
+  },
+};
+const AUC = {
+  'Std:JsonGet': { PropertyFile: { Get: 'Steps.Evaluate.PropertyFiles.Evaluation' }, Path: 'binary_classification_metrics.auc.value' },
+};
+
+interface Fixture {
+  readonly stack: Stack;
+  readonly build: ChurnModelBuildPipeline;
+  readonly lake: DataLake;
+}
+
+function build(stack: Stack = testStack(), props: Partial<ChurnModelBuildPipelineProps> = {}, withNetwork: boolean = true): Fixture {
+  const lake = new DataLake(stack, 'Lake');
+  const modelPackageGroup = new ModelPackageGroup(stack, 'Models', { modelPackageGroupName: 'churn-models' });
+  const network = withNetwork ? new MlNetwork(stack, 'Network') : undefined;
+  const pipeline = new ChurnModelBuildPipeline(stack, 'Build', { dataLake: lake, modelPackageGroup, network, ...props });
+  return { stack, build: pipeline, lake };
+}
+
+function stepsByName(definition: any): Record<string, any> {
+  const out: Record<string, any> = {};
+  const visit = (step: any) => {
+    out[step.Name] = step;
+    for (const nested of [...(step.Arguments?.IfSteps ?? []), ...(step.Arguments?.ElseSteps ?? [])]) {
+      visit(nested);
+    }
+  };
+  definition.Steps.forEach(visit);
+  return out;
+}
+
+/** A Std:Join of the per-execution prefix and a suffix, as the builder renders it. */
+function runUri(suffix: string): unknown {
+  return { 'Std:Join': { On: '', Values: [RUN_PREFIX, EXECUTION_ID, suffix] } };
+}
+
+function output(step: any, name: string): string {
+  return `{"Get":"Steps.${step.Name}.ProcessingOutputConfig.Outputs['${name}'].S3Output.S3Uri"}`;
+}
+
+/** Every policy statement attached to the pipeline's role, with intrinsics evaluated. */
+function roleStatements(stack: Stack): Array<{ Effect: string; Action: string[]; Resource: string[]; Condition?: any }> {
+  const template = Template.fromStack(stack);
+  const policies = {
+    ...template.findResources('AWS::IAM::ManagedPolicy'),
+    ...template.findResources('AWS::IAM::Policy'),
+  };
+  const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find(id => id.startsWith('BuildPipelineRole'))!;
+  expect(roleId).toBeDefined();
+  const statements: any[] = [];
+  for (const policy of Object.values(policies) as any[]) {
+    const roles = (policy.Properties.Roles ?? []).map((r: any) => r.Ref);
+    if (!roles.includes(roleId)) {
+      continue;
+    }
+    for (const s of policy.Properties.PolicyDocument.Statement) {
+      const list = (v: any) => (Array.isArray(v) ? v : [v]).map(evaluate);
+      statements.push({ Effect: s.Effect, Action: list(s.Action), Resource: list(s.Resource), Condition: s.Condition });
+    }
+  }
+  return statements;
+}
+
+describe('ChurnModelBuildPipeline: the rendered definition', () => {
+  const { stack, build: pipeline } = build();
+  const definition = definitionOf(stack);
+  const steps = stepsByName(definition);
+
+  test('has the steps, types and order of the reference flow', () => {
+    expect(definition.Steps.map((s: any) => [s.Name, s.Type])).toEqual([
+      ['Preprocess', 'Processing'], ['Baseline', 'Processing'], ['Tune', 'Tuning'], ['Evaluate', 'Processing'],
+      ['CheckAuc', 'Condition'], ['CreateModel', 'Model'], ['BatchTransform', 'Transform'],
+    ]);
+    expect(steps.CheckAuc.Arguments.IfSteps.map((s: any) => [s.Name, s.Type])).toEqual([['RegisterModel', 'RegisterModel']]);
+    expect(steps.CheckAuc.Arguments.ElseSteps.map((s: any) => [s.Name, s.Type])).toEqual([['AucTooLow', 'Fail']]);
+    for (const name of Object.keys(steps)) {
+      expect(name).toMatch(/^[A-Za-z0-9\-_]{1,64}$/);
+    }
+    expect(pipeline.preprocessStep.stepName).toBe('Preprocess');
+    expect(pipeline.transformStep.stepName).toBe('BatchTransform');
+  });
+
+  test('declares the parameters with their defaults', () => {
+    expect(definition.Parameters.map((p: any) => [p.Name, p.Type, p.DefaultValue])).toEqual([
+      ['InputDataUrl', 'String', `s3://${BUCKET}/curated/churn/`],
+      ['AucThreshold', 'Float', 0.75],
+      ['ProcessingInstanceType', 'String', 'ml.m5.large'],
+      ['TrainingInstanceType', 'String', 'ml.m5.large'],
+    ]);
+    for (const name of ['Preprocess', 'Baseline', 'Evaluate']) {
+      expect(steps[name].Arguments.ProcessingResources.ClusterConfig.InstanceType).toEqual({ Get: 'Parameters.ProcessingInstanceType' });
+    }
+    expect(steps.Tune.Arguments.TrainingJobDefinition.ResourceConfig.InstanceType).toEqual({ Get: 'Parameters.TrainingInstanceType' });
+  });
+
+  test('Preprocess runs preprocess.py in the SKLearn 1.2-1 image with the curated schema\'s arguments, from the one arguments file', () => {
+    const args = steps.Preprocess.Arguments;
+    expect(args.AppSpecification.ImageUri).toMatch(/\/sagemaker-scikit-learn:1\.2-1-cpu-py3$/);
+    expect(args.AppSpecification.ContainerEntrypoint[0]).toBe('python3');
+    // The exact list the Python test (test_model_build.py) runs preprocess.py with.
+    expect(args.AppSpecification.ContainerArguments).toEqual(PREPROCESS_ARGUMENTS_FILE.arguments);
+    expect(ChurnModelBuildPipeline.PREPROCESS_ARGUMENTS).toEqual(PREPROCESS_ARGUMENTS_FILE.arguments);
+    const options = Object.fromEntries(args.AppSpecification.ContainerArguments.flatMap((a: string, i: number, all: string[]) => (i % 2 === 0 ? [[a, all[i + 1]]] : [])));
+    expect(options).toEqual({
+      '--label-column': ChurnSchema.LABEL_COLUMN,
+      '--positive-label': '1',
+      '--id-column': ChurnSchema.ID_COLUMN,
+      '--event-time-column': ChurnSchema.EVENT_TIME_COLUMN,
+      '--drop-columns': ['event_id', ...ChurnSchema.CURATED_PARTITION_KEY_NAMES].join(','),
+      '--fill-product': 'none',
+    });
+    // Every column of the curated table is a feature, the label, or one of those options.
+    const curated = [...ChurnSchema.curatedColumns(), ...ChurnSchema.curatedPartitionKeys()].map(c => c.name);
+    for (const column of [options['--id-column'], options['--event-time-column'], ...options['--drop-columns'].split(',')]) {
+      expect(curated).toContain(column);
+    }
+    // The script understands every option passed.
+    const script = fs.readFileSync(path.join(SCRIPTS, 'preprocess.py'), 'utf-8');
+    for (const option of Object.keys(options)) {
+      expect(script).toContain(`"${option}"`);
+    }
+    expect(args.ProcessingInputs[0]).toMatchObject({ InputName: 'data', S3Input: { S3Uri: { Get: 'Parameters.InputDataUrl' }, LocalPath: '/opt/ml/processing/input/data' } });
+    expect(args.ProcessingOutputConfig.Outputs.map((o: any) => [o.OutputName, o.S3Output.LocalPath, o.S3Output.S3Uri])).toEqual([
+      ['train', '/opt/ml/processing/train', runUri('/train')],
+      ['validation', '/opt/ml/processing/validation', runUri('/validation')],
+      ['test', '/opt/ml/processing/test', runUri('/test')],
+      ['test-features', '/opt/ml/processing/test-features', runUri('/test-features')],
+      ['schema', '/opt/ml/processing/schema', runUri('/schema')],
+    ]);
+  });
+
+  test('Baseline reads the train split and schema where baseline.py looks and writes baseline.json', () => {
+    const args = steps.Baseline.Arguments;
+    expect(args.AppSpecification.ImageUri).toMatch(/\/sagemaker-scikit-learn:1\.2-1-cpu-py3$/);
+    expect(args.AppSpecification.ContainerArguments).toBeUndefined();
+    expect(args.ProcessingInputs.slice(0, 2).map((i: any) => [i.InputName, JSON.stringify(i.S3Input.S3Uri), i.S3Input.LocalPath])).toEqual([
+      ['train', output(steps.Preprocess, 'train'), '/opt/ml/processing/train'],
+      ['schema', output(steps.Preprocess, 'schema'), '/opt/ml/processing/schema'],
+    ]);
+    expect(args.ProcessingOutputConfig.Outputs).toEqual([
+      expect.objectContaining({ OutputName: 'baseline', S3Output: expect.objectContaining({ LocalPath: '/opt/ml/processing/baseline', S3Uri: runUri('/baseline') }) }),
+    ]);
+    const script = fs.readFileSync(path.join(SCRIPTS, 'baseline.py'), 'utf-8');
+    for (const dir of ['/opt/ml/processing/train', '/opt/ml/processing/schema', '/opt/ml/processing/baseline']) {
+      expect(script).toContain(`default="${dir}"`);
+    }
+  });
+
+  test('Tune searches the space of reference-hyperparameters.json with the built-in XGBoost 1.7-1 algorithm', () => {
+    const tuning = HYPERPARAMETERS.tuning;
+    const args = steps.Tune.Arguments;
+    const config = args.HyperParameterTuningJobConfig;
+    expect(config.Strategy).toBe('Bayesian');
+    expect(config.HyperParameterTuningJobObjective).toEqual({ Type: 'Maximize', MetricName: 'validation:auc' });
+    expect(config.ResourceLimits).toEqual({
+      MaxNumberOfTrainingJobs: tuning.resource_limits.max_number_of_training_jobs,
+      MaxParallelTrainingJobs: tuning.resource_limits.max_parallel_training_jobs,
+    });
+    const nonEmpty = Object.fromEntries(Object.entries(tuning.parameter_ranges).filter(([, v]) => (v as unknown[]).length > 0));
+    expect(config.ParameterRanges).toEqual(nonEmpty);
+    const job = args.TrainingJobDefinition;
+    expect(job.StaticHyperParameters).toEqual(tuning.static_hyperparameters);
+    expect(job.AlgorithmSpecification.TrainingImage).toMatch(/\/sagemaker-xgboost:1\.7-1$/);
+    expect(job.InputDataConfig.map((c: any) => [c.ChannelName, JSON.stringify(c.DataSource.S3DataSource.S3Uri), c.ContentType])).toEqual([
+      ['train', output(steps.Preprocess, 'train'), 'text/csv'],
+      ['validation', output(steps.Preprocess, 'validation'), 'text/csv'],
+    ]);
+    expect(job.OutputDataConfig.S3OutputPath).toBe(`s3://${BUCKET}/artifacts/churn/model-build/tuning`);
+  });
+
+  test('Evaluate runs evaluate.py in the XGBoost image on the best model and the test split; evaluation.json is a property file', () => {
+    const args = steps.Evaluate.Arguments;
+    expect(args.AppSpecification.ImageUri).toMatch(/\/sagemaker-xgboost:1\.7-1$/);
+    expect(args.ProcessingInputs[0]).toMatchObject({ InputName: 'model', S3Input: { S3Uri: BEST_MODEL, LocalPath: '/opt/ml/processing/model' } });
+    expect(args.ProcessingInputs[1]).toMatchObject({ InputName: 'test', S3Input: { LocalPath: '/opt/ml/processing/test' } });
+    expect(JSON.stringify(args.ProcessingInputs[1].S3Input.S3Uri)).toBe(output(steps.Preprocess, 'test'));
+    expect(args.ProcessingOutputConfig.Outputs[0]).toMatchObject({ OutputName: 'evaluation', S3Output: { LocalPath: '/opt/ml/processing/evaluation', S3Uri: runUri('/evaluation') } });
+    expect(steps.Evaluate.PropertyFiles).toEqual([{ PropertyFileName: 'Evaluation', OutputName: 'evaluation', FilePath: 'evaluation.json' }]);
+    expect(fs.readFileSync(path.join(SCRIPTS, 'evaluate.py'), 'utf-8')).toContain('binary_classification_metrics.auc.value');
+  });
+
+  test('CheckAuc compares the evaluated AUC with AucThreshold; the else branch fails with the measured AUC', () => {
+    expect(steps.CheckAuc.Arguments.Conditions).toEqual([{ Type: 'GreaterThanOrEqualTo', LeftValue: AUC, RightValue: { Get: 'Parameters.AucThreshold' } }]);
+    expect(steps.AucTooLow.Arguments.ErrorMessage).toEqual({
+      'Std:Join': { On: '', Values: ['The model\'s test AUC ', AUC, ' is below AucThreshold ', { Get: 'Parameters.AucThreshold' }, '; it was not registered.'] },
+    });
+  });
+
+  test('RegisterModel registers the best model with its metrics and drift baseline, pending approval', () => {
+    const args = steps.RegisterModel.Arguments;
+    expect(args.ModelPackageGroupName).toBe('churn-models');
+    expect(args.ModelApprovalStatus).toBe('PendingManualApproval');
+    expect(args.InferenceSpecification).toMatchObject({
+      Containers: [{ Image: expect.stringMatching(/\/sagemaker-xgboost:1\.7-1$/), ModelDataUrl: BEST_MODEL }],
+      SupportedContentTypes: ['text/csv'],
+      SupportedResponseMIMETypes: ['text/csv'],
+    });
+    const file = (step: string, outputName: string, name: string) => ({
+      ContentType: 'application/json',
+      S3Uri: { 'Std:Join': { On: '', Values: [{ Get: `Steps.${step}.ProcessingOutputConfig.Outputs['${outputName}'].S3Output.S3Uri` }, `/${name}`] } },
+    });
+    expect(args.ModelMetrics).toEqual({
+      ModelQuality: { Statistics: file('Evaluate', 'evaluation', 'evaluation.json') },
+      ModelDataQuality: { Statistics: file('Baseline', 'baseline', 'baseline.json') },
+    });
+    expect(args.DriftCheckBaselines).toEqual({ ModelDataQuality: { Statistics: file('Baseline', 'baseline', 'baseline.json') } });
+  });
+
+  test('CreateModel runs after RegisterModel (outside the branch); BatchTransform scores the test features with it', () => {
+    expect(steps.CreateModel.DependsOn).toEqual(['RegisterModel']);
+    expect(steps.CreateModel.Arguments.PrimaryContainer).toMatchObject({ Image: expect.stringMatching(/\/sagemaker-xgboost:1\.7-1$/), ModelDataUrl: BEST_MODEL });
+    const args = steps.BatchTransform.Arguments;
+    expect(args.ModelName).toEqual({ Get: 'Steps.CreateModel.ModelName' });
+    expect(JSON.stringify(args.TransformInput.DataSource.S3DataSource.S3Uri)).toBe(output(steps.Preprocess, 'test-features'));
+    expect(args.TransformInput).toMatchObject({ ContentType: 'text/csv', SplitType: 'Line' });
+    expect(args.TransformOutput).toMatchObject({ S3OutputPath: runUri('/batch-transform'), Accept: 'text/csv', AssembleWith: 'Line' });
+    expect(args.TransformResources.InstanceType).toBe('ml.m5.large');
+  });
+
+  test('every output is under the artifacts zone, per execution (tuning models under a fixed prefix, with unique job names)', () => {
+    const outputs: unknown[] = [];
+    for (const step of Object.values(steps)) {
+      outputs.push(...(step.Arguments?.ProcessingOutputConfig?.Outputs ?? []).map((o: any) => o.S3Output.S3Uri));
+      if (step.Arguments?.TransformOutput) {
+        outputs.push(step.Arguments.TransformOutput.S3OutputPath);
+      }
+    }
+    expect(outputs).toHaveLength(8);
+    for (const uri of outputs) {
+      expect((uri as any)['Std:Join'].Values.slice(0, 2)).toEqual([RUN_PREFIX, EXECUTION_ID]);
+    }
+    expect(steps.Tune.Arguments.TrainingJobDefinition.OutputDataConfig.S3OutputPath.startsWith(`s3://${BUCKET}/artifacts/`)).toBe(true);
+  });
+
+  test('every job runs in the network\'s subnets with its job security group, network isolation and the lake key', () => {
+    const vpc = {
+      SecurityGroupIds: [expect.stringMatching(/^getatt-NetworkJobSecurityGroup/)],
+      Subnets: [expect.stringMatching(/^ref-NetworkVpcmlisolatedSubnet1/), expect.stringMatching(/^ref-NetworkVpcmlisolatedSubnet2/)],
+    };
+    for (const name of ['Preprocess', 'Baseline', 'Evaluate']) {
+      expect(steps[name].Arguments.NetworkConfig).toEqual({ EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: true, VpcConfig: vpc });
+      expect(steps[name].Arguments.ProcessingResources.ClusterConfig.VolumeKmsKeyId).toMatch(/^getatt-LakeKey/);
+      expect(steps[name].Arguments.ProcessingOutputConfig.KmsKeyId).toMatch(/^getatt-LakeKey/);
+    }
+    const job = steps.Tune.Arguments.TrainingJobDefinition;
+    expect(job).toMatchObject({ VpcConfig: vpc, EnableNetworkIsolation: true });
+    expect(job.OutputDataConfig.KmsKeyId).toMatch(/^getatt-LakeKey/);
+    expect(steps.CreateModel.Arguments).toMatchObject({ VpcConfig: vpc, EnableNetworkIsolation: true });
+    expect(steps.BatchTransform.Arguments.TransformOutput.KmsKeyId).toMatch(/^getatt-LakeKey/);
+  });
+
+  test('validates against the official definition schema, except the documented CreateModel ModelDataUrl gap', () => {
+    const errors = schemaErrors(compile(relaxedSchema()), definition);
+    const createModel = definition.Steps.findIndex((s: any) => s.Type === 'Model');
+    const gap = `/Steps/${createModel}/Arguments/PrimaryContainer/ModelDataUrl`;
+    // The schema wants a literal S3 URI there; the service (and the SDK) take a step property.
+    // (Ajv reports the failed oneOf over step types too, so every error is on that step.)
+    expect(errors.map(e => e.instancePath)).toContain(gap);
+    expect(errors.filter(e => !e.instancePath.startsWith(`/Steps/${createModel}`))).toEqual([]);
+    // Without that one value, the definition is schema-valid.
+    const patched = structuredClone(definition);
+    patched.Steps[createModel].Arguments.PrimaryContainer.ModelDataUrl = 's3://bucket/model.tar.gz';
+    expect(schemaErrors(compile(relaxedSchema()), patched)).toEqual([]);
+  });
+
+  test('the definition is small (reports its size)', () => {
+    const resolved = JSON.stringify(definition);
+    const resource = JSON.stringify(Template.fromStack(stack).findResources('AWS::SageMaker::Pipeline'));
+    console.log(`ChurnModelBuildPipeline definition: ${Buffer.byteLength(resolved, 'utf-8')} bytes (CloudFormation values as short placeholders); ` +
+      `the AWS::SageMaker::Pipeline resource takes ${Buffer.byteLength(resource, 'utf-8')} bytes of the template`);
+    expect(pipeline.pipeline.definitionBody()).toBeDefined();
+    expect(Buffer.byteLength(resolved, 'utf-8')).toBeLessThan(204_800);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('pipeline definition has about'))).toEqual([]);
+  });
+});
+
+describe('ChurnModelBuildPipeline: resources and grants', () => {
+  test('synthesizes: every step, parameter and property file reference resolves', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Synth');
+    build(stack);
+    expect(() => app.synth({ force: true })).not.toThrow();
+    Template.fromStack(stack).resourceCountIs('AWS::SageMaker::Pipeline', 1);
+  });
+
+  test('the role reads the curated zone, reads and writes (never deletes) the artifacts zone, and registers in its group only', () => {
+    const { stack } = build();
+    const statements = roleStatements(stack);
+    const allows = (action: string) => statements.filter(s => s.Effect === 'Allow' && s.Action.includes(action));
+    const resourcesOf = (action: string) => allows(action).flatMap(s => s.Resource);
+
+    const lakeObjects = resourcesOf('s3:GetObject').filter(r => r.startsWith('getatt-LakeBucket'));
+    expect(lakeObjects.sort()).toEqual(['getatt-LakeBucketB1D32E10-Arn/artifacts/*', 'getatt-LakeBucketB1D32E10-Arn/curated/*']);
+    expect(resourcesOf('s3:PutObject')).toEqual(['getatt-LakeBucketB1D32E10-Arn/artifacts/*']);
+    expect(allows('s3:DeleteObject')).toEqual([]);
+    const listPrefixes = allows('s3:ListBucket').flatMap(s => s.Condition.StringLike['s3:prefix']);
+    expect(listPrefixes.sort()).toEqual(['artifacts/', 'artifacts/*', 'curated/', 'curated/*']);
+    expect(statements.some(s => s.Action.some(a => a === 's3:*' || a === '*'))).toBe(false);
+
+    const register = allows('sagemaker:CreateModelPackage');
+    expect(register).toHaveLength(1);
+    expect(register[0].Resource.every(r => r.includes(':model-package/churn-models') || r.includes(':model-package-group/churn-models'))).toBe(true);
+
+    // No SageMaker action on every resource.
+    for (const s of statements.filter(x => x.Action.some(a => a.startsWith('sagemaker:')))) {
+      expect(s.Resource).not.toContain('*');
+    }
+  });
+
+  test('without a network, jobs still run with network isolation and no VPC', () => {
+    const { stack } = build(testStack(), {}, false);
+    const steps = stepsByName(definitionOf(stack));
+    expect(steps.Preprocess.Arguments.NetworkConfig).toEqual({ EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: false });
+    expect(steps.Tune.Arguments.TrainingJobDefinition.VpcConfig).toBeUndefined();
+    expect(steps.CreateModel.Arguments.EnableNetworkIsolation).toBe(true);
+  });
+
+  test('props set the parameter defaults, instance types, tuning limits, approval status, key and name', () => {
+    const stack = testStack();
+    const key = new kms.Key(stack, 'JobKey', { enableKeyRotation: true });
+    build(stack, {
+      inputPath: 'churn-v2/',
+      outputPath: 'models/churn/',
+      aucThreshold: 0.8,
+      processingInstanceType: JobInstanceType.ML_C5_XLARGE,
+      trainingInstanceType: JobInstanceType.ML_M5_XLARGE,
+      transformInstanceType: JobInstanceType.ML_M5_XLARGE,
+      maxTuningJobs: 6,
+      maxParallelTuningJobs: 3,
+      modelApprovalStatus: ModelApprovalStatus.APPROVED,
+      encryptionKey: key,
+      pipelineName: 'churn-build',
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SageMaker::Pipeline', { PipelineName: 'churn-build' });
+    const definition = definitionOf(stack);
+    const steps = stepsByName(definition);
+    expect(definition.Parameters.map((p: any) => p.DefaultValue)).toEqual([`s3://${BUCKET}/curated/churn-v2/`, 0.8, 'ml.c5.xlarge', 'ml.m5.xlarge']);
+    expect(steps.Tune.Arguments.HyperParameterTuningJobConfig.ResourceLimits).toEqual({ MaxNumberOfTrainingJobs: 6, MaxParallelTrainingJobs: 3 });
+    expect(steps.RegisterModel.Arguments.ModelApprovalStatus).toBe('Approved');
+    expect(steps.BatchTransform.Arguments.TransformResources.InstanceType).toBe('ml.m5.xlarge');
+    expect(steps.Preprocess.Arguments.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri['Std:Join'].Values[0]).toBe(`s3://${BUCKET}/artifacts/models/churn/`);
+    expect(steps.Preprocess.Arguments.ProcessingOutputConfig.KmsKeyId).toMatch(/^getatt-JobKey/);
+  });
+
+  test('with alarms, alarms on failed executions of this pipeline', () => {
+    const stack = testStack();
+    const alarms = new MlAlarms(stack, 'Alarms', { alarmNamePrefix: 'churn' });
+    const { build: pipeline } = build(stack, { alarms, pipelineName: 'churn-build', executionFailedAlarm: { threshold: 2, evaluationPeriods: 3 } });
+    expect(pipeline.executionFailedAlarm).toBeDefined();
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'churn-BuildExecutionFailed',
+      Namespace: 'AWS/Sagemaker/ModelBuildingPipeline',
+      MetricName: 'ExecutionFailed',
+      Dimensions: [{ Name: 'PipelineName', Value: 'churn-build' }],
+      Statistic: 'Sum',
+      Threshold: 2,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  test('without alarms, no alarm', () => {
+    const { stack, build: pipeline } = build();
+    expect(pipeline.executionFailedAlarm).toBeUndefined();
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  });
+
+  test('a stack with DataLake, ModelPackageGroup, MlNetwork, MlAlarms and the pipeline has no cdk-nag or CloudFormation Validate finding', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'ChurnModelBuildStack');
+    const alarms = new MlAlarms(stack, 'Alarms');
+    build(stack, { alarms });
+    expectNoFindings(app);
+  });
+});
+
+describe('ChurnModelBuildPipeline: validation', () => {
+  const cases: Array<[string, Partial<ChurnModelBuildPipelineProps>, RegExp]> = [
+    ['inputPath is absolute', { inputPath: '/churn/' }, /Invalid ChurnModelBuildPipelineProps\.inputPath: received '\/churn\/'\./],
+    ['inputPath does not end with a slash', { inputPath: 'churn' }, /Invalid ChurnModelBuildPipelineProps\.inputPath: received 'churn'\..*ending with "\/"/],
+    ['outputPath has a space', { outputPath: 'model build/' }, /Invalid ChurnModelBuildPipelineProps\.outputPath: received 'model build\/'/],
+    ['pipelineName has an underscore', { pipelineName: 'churn_build' }, /Invalid ChurnModelBuildPipelineProps\.pipelineName: received 'churn_build'\..*no underscores/],
+    ['aucThreshold is above 1', { aucThreshold: 1.5 }, /Invalid ChurnModelBuildPipelineProps\.aucThreshold: received 1\.5\. It must be a number from 0 to 1\./],
+    ['aucThreshold is negative', { aucThreshold: -0.1 }, /Invalid ChurnModelBuildPipelineProps\.aucThreshold: received -0\.1\./],
+    ['processingInstanceType has NVMe instance storage', { processingInstanceType: JobInstanceType.of('ml.m5d.large') },
+      /Invalid ChurnModelBuildPipelineProps\.processingInstanceType: received 'ml\.m5d\.large'\..*NVMe instance storage/],
+    ['trainingInstanceType has NVMe instance storage', { trainingInstanceType: JobInstanceType.ML_G5_XLARGE },
+      /Invalid ChurnModelBuildPipelineProps\.trainingInstanceType: received 'ml\.g5\.xlarge'\..*NVMe instance storage/],
+    ['maxTuningJobs is 0', { maxTuningJobs: 0 }, /Invalid ChurnModelBuildPipelineProps\.maxTuningJobs: received 0\. It must be a whole number from 1 to 750\./],
+    ['maxParallelTuningJobs is fractional', { maxParallelTuningJobs: 1.5 }, /Invalid ChurnModelBuildPipelineProps\.maxParallelTuningJobs: received 1\.5\./],
+    ['maxParallelTuningJobs exceeds maxTuningJobs', { maxTuningJobs: 4, maxParallelTuningJobs: 5 },
+      /Invalid ChurnModelBuildPipelineProps\.maxParallelTuningJobs: received 5\. It cannot exceed maxTuningJobs \(4\)\./],
+    ['executionFailedAlarm is given without alarms', { executionFailedAlarm: { threshold: 1 } },
+      /Invalid ChurnModelBuildPipelineProps\.executionFailedAlarm: received 1\. .*give alarms too/],
+  ];
+  test.each(cases)('fails when %s', (_name, props, message) => {
+    expect(() => build(testStack(), props, false)).toThrow(message);
+  });
+});
