@@ -220,7 +220,10 @@ class JoinValue extends PipelineValue {
       if (value instanceof PipelineValue) {
         parts.push(value._render(collector));
       } else if (typeof value === 'string') {
-        parts.push(...stringParts(value, collector));
+        // One value stays one value: a string mixing text and pipeline values becomes a
+        // nested join without separator, never several values with the separator between.
+        const pieces = stringParts(value, collector);
+        parts.push(pieces.length === 0 ? '' : pieces.length === 1 ? pieces[0] : { 'Std:Join': { On: '', Values: unwrapToString(pieces) } });
       } else {
         parts.push(renderValue(value, collector));
       }
