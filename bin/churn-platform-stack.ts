@@ -6,6 +6,7 @@ import {
   BuiltInImage,
   ChurnEtlJob,
   ChurnFeatureStore,
+  ChurnModelBuildPipeline,
   ChurnSchema,
   ImageScope,
   LakeCrawler,
@@ -47,6 +48,8 @@ export class ChurnPlatformStack extends Stack {
   public readonly features: ChurnFeatureStore;
   /** The model registry group of the churn model. */
   public readonly modelRegistry: ModelPackageGroup;
+  /** The model-build pipeline: preprocess, tune, evaluate, register. */
+  public readonly modelBuild: ChurnModelBuildPipeline;
 
   constructor(scope: Construct, id: string, props: ChurnPlatformStackProps = {}) {
     super(scope, id, {
@@ -92,6 +95,14 @@ export class ChurnPlatformStack extends Stack {
     this.modelRegistry = new ModelPackageGroup(this, 'ModelRegistry', {
       modelPackageGroupName: 'churn-prediction',
       description: 'XGBoost customer-churn classifiers trained on the curated Telco data',
+    });
+
+    // Every job of the pipeline runs in the platform's isolated subnets, network-isolated.
+    this.modelBuild = new ChurnModelBuildPipeline(this, 'ModelBuild', {
+      dataLake,
+      modelPackageGroup: this.modelRegistry,
+      network: platform.network,
+      alarms,
     });
   }
 }
