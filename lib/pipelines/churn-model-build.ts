@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { PipelineCondition } from './conditions';
 import { ConditionStep, FailStep } from './control';
@@ -12,6 +14,7 @@ import { ProcessingCode, ProcessingStep } from './processing';
 import { JobInstanceType } from './step';
 import { HyperparameterRange, ScalingType, TuningObjective, TuningStep, TuningStrategy } from './training';
 import { ExecutionVariable, PipelineParameter, PipelineValue, PropertyFile } from './values';
+import { ChurnFeatures } from '../features/churn-features';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import { IModelPackageGroup, ModelApprovalStatus } from '../registry/model-package-group-ref';
 import { NameRule } from '../security/names';
@@ -35,6 +38,12 @@ const DIRS = {
   model: '/opt/ml/processing/model',
   evaluation: '/opt/ml/processing/evaluation',
 };
+
+/**
+ * What churn-preprocess-arguments.json writes for the file name of the features module in
+ * the container; the pipeline puts the asset's file name there.
+ */
+const FEATURES_MODULE_FILE = '{features_module_file}';
 
 /** Where evaluate.py writes the test AUC in evaluation.json. */
 const AUC_PATH = 'binary_classification_metrics.auc.value';
@@ -105,8 +114,8 @@ export interface ChurnModelBuildPipelineProps {
 
   /**
    * The folder inside the artifacts zone (ending with `/`) that holds the outputs. Each
-   * execution writes under `<outputPath><execution id>/`; tuning jobs write their models
-   * under `<outputPath>tuning/<training job name>/` (job names are unique).
+   * execution writes under `<outputPath><execution id>/`, its tuning job's models under
+   * `<outputPath><execution id>/tuning/<training job name>/`.
    *
    * @default 'churn/model-build/'
    */
@@ -220,9 +229,12 @@ export interface ChurnModelBuildPipelineProps {
  * Steps (each execution writes under `<artifacts zone><outputPath><execution id>/`):
  *
  * 1. `Preprocess` (SKLearn 1.2-1, `preprocess.py`): reads the curated table (Parquet) at the
- *    `InputDataUrl` parameter, drops non-feature columns, one-hot encodes, and writes
- *    stratified train/validation/test splits (CSV, label first), the test features and
- *    `schema.json`.
+ *    `InputDataUrl` parameter and computes the customer features with the feature store's
+ *    own code (`ChurnFeatures.scriptPath()`, shipped as a second file), so the model is
+ *    trained on exactly the features the `ChurnFeatureStore` feature group serves, in its
+ *    order; joins the `churn` label of the row the features come from (the latest per
+ *    customer) and writes stratified train/validation/test splits (CSV, label first), the
+ *    test features and `schema.json`.
  * 2. `Baseline` (SKLearn 1.2-1, `baseline.py`): the drift baseline of the train split
  *    (`baseline.json`), in parallel with tuning.
  * 3. `Tune`: a Bayesian hyperparameter tuning job of the built-in XGBoost 1.7-1 algorithm
@@ -251,7 +263,9 @@ export interface ChurnModelBuildPipelineProps {
 export class ChurnModelBuildPipeline extends Construct {
   /**
    * The arguments passed to `preprocess.py` for the curated churn table, read from
-   * `scripts/churn-preprocess-arguments.json` (which the script's tests use too).
+   * `scripts/churn-preprocess-arguments.json` (which the script's tests use too). The
+   * `--features-module` value holds `{features_module_file}` where the pipeline puts the file
+   * name of the feature code in the container (its asset's object key, a content hash).
    */
   public static readonly PREPROCESS_ARGUMENTS: string[] = (readJson('churn-preprocess-arguments.json') as { arguments: string[] }).arguments;
 
@@ -354,13 +368,26 @@ export class ChurnModelBuildPipeline extends Construct {
     const xgboost = BuiltInImage.xgboost(XGBoostVersion.V1_7_1, ImageScope.TRAINING);
     const xgboostInference = BuiltInImage.xgboost(XGBoostVersion.V1_7_1, ImageScope.INFERENCE);
 
+    // The feature store's feature code, shipped as a single file next to preprocess.py.
+    // SageMaker names a file input after its object key, so that is the name in the container.
+    const featuresModule = new s3assets.Asset(this, 'FeaturesModule', { path: ChurnFeatures.scriptPath() });
+    const featuresKey = featuresModule.s3ObjectKey;
+    const featuresFile = Token.isUnresolved(featuresKey) ? featuresKey : featuresKey.split('/').pop()!;
+    const featuresArgument = ChurnModelBuildPipeline.PREPROCESS_ARGUMENTS.find(a => a.includes(FEATURES_MODULE_FILE));
+    if (!featuresArgument?.endsWith(`/${FEATURES_MODULE_FILE}`)) {
+      throw invalidProp('churn-preprocess-arguments.json arguments', featuresArgument, `One argument must be the features module's container path, ending with "/${FEATURES_MODULE_FILE}".`);
+    }
+
     this.preprocessStep = new ProcessingStep('Preprocess', {
-      description: 'Curated churn data to stratified train/validation/test splits (CSV, label first), test features and schema.json',
+      description: 'Curated churn data to the feature store\'s features (churn_features.py) with the churn label: stratified train/validation/test splits (CSV, label first), test features, schema.json',
       image: sklearn,
       code: ProcessingCode.fromAsset(path.join(SCRIPTS_DIR, 'preprocess.py')),
-      arguments: [...ChurnModelBuildPipeline.PREPROCESS_ARGUMENTS],
+      arguments: ChurnModelBuildPipeline.PREPROCESS_ARGUMENTS.map(a => a.split(FEATURES_MODULE_FILE).join(featuresFile)),
       instanceType: processingInstance,
-      inputs: [{ inputName: 'data', source: this.inputDataUrl.asString(), destination: DIRS.input }],
+      inputs: [
+        { inputName: 'data', source: this.inputDataUrl.asString(), destination: DIRS.input },
+        { inputName: 'features-code', source: featuresModule.s3ObjectUrl, destination: path.posix.dirname(featuresArgument) },
+      ],
       outputs: [
         { outputName: 'train', source: DIRS.train, destination: `${run}/train` },
         { outputName: 'validation', source: DIRS.validation, destination: `${run}/validation` },
@@ -387,9 +414,8 @@ export class ChurnModelBuildPipeline extends Construct {
       description: 'Bayesian tuning of the built-in XGBoost 1.7-1 algorithm on validation AUC',
       image: xgboost,
       instanceType: trainingInstance,
-      // Tuning job names are unique, and a pipeline value in this path would be split by the
-      // '/' join of bestModelS3Uri; so a fixed prefix, not the per-execution one.
-      outputPath: artifacts.s3Uri(`${outputPath}tuning`),
+      // Per execution like every output: bestModelS3Uri's '/' join keeps this path one value.
+      outputPath: `${run}/tuning`,
       inputs: [
         { channelName: 'train', s3Uri: preprocess.outputS3Uri('train'), contentType: 'text/csv' },
         { channelName: 'validation', s3Uri: preprocess.outputS3Uri('validation'), contentType: 'text/csv' },
@@ -478,6 +504,12 @@ export class ChurnModelBuildPipeline extends Construct {
       networkIsolation: true,
       encryptionKey: props.encryptionKey ?? lake.encryptionKey,
       removalPolicy: props.removalPolicy,
+    });
+    // Read of the feature code's one object (asset.grantRead would grant the whole assets bucket).
+    iam.Grant.addToPrincipal({
+      grantee: this.pipeline,
+      actions: ['s3:GetObject'],
+      resourceArns: [featuresModule.bucket.arnForObjects(featuresKey)],
     });
     lake.curated.grantRead(this.pipeline);
     artifacts.grantRead(this.pipeline);

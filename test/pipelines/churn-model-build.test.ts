@@ -3,7 +3,9 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { ChurnSchema } from '../../lib/etl/churn';
+import { ChurnFeatures } from '../../lib/features/churn-features';
 import { MlAlarms } from '../../lib/monitoring/alarms';
 import { ChurnModelBuildPipeline, ChurnModelBuildPipelineProps, JobInstanceType } from '../../lib/pipelines';
 import { ModelApprovalStatus, ModelPackageGroup } from '../../lib/registry';
@@ -21,12 +23,16 @@ const PREPROCESS_ARGUMENTS_FILE = JSON.parse(fs.readFileSync(path.join(SCRIPTS, 
 const BUCKET = 'ref-LakeBucketB1D32E10';
 const RUN_PREFIX = `s3://${BUCKET}/artifacts/churn/model-build/`;
 const EXECUTION_ID = { Get: 'Execution.PipelineExecutionId' };
+/** The tuning job's output path: under the per-execution prefix, one value (a join without separator). */
+const TUNING_OUTPUT = { 'Std:Join': { On: '', Values: [RUN_PREFIX, EXECUTION_ID, '/tuning'] } };
 const BEST_MODEL = {
   'Std:Join': {
     On: '/',
-    Values: [`s3://${BUCKET}/artifacts/churn/model-build/tuning`, { Get: 'Steps.Tune.BestTrainingJob.TrainingJobName' }, 'output/model.tar.gz'],
+    Values: [TUNING_OUTPUT, { Get: 'Steps.Tune.BestTrainingJob.TrainingJobName' }, 'output/model.tar.gz'],
   },
 };
+/** Where the Preprocess step mounts the feature store's feature code. */
+const FEATURES_CODE_DIR = '/opt/ml/processing/input/features-code';
 const AUC = {
   'Std:JsonGet': { PropertyFile: { Get: 'Steps.Evaluate.PropertyFiles.Evaluation' }, Path: 'binary_classification_metrics.auc.value' },
 };
@@ -64,6 +70,60 @@ function runUri(suffix: string): unknown {
 
 function output(step: any, name: string): string {
   return `{"Get":"Steps.${step.Name}.ProcessingOutputConfig.Outputs['${name}'].S3Output.S3Uri"}`;
+}
+
+/** The asset of the feature code that the pipeline ships to Preprocess. */
+function featuresModuleAsset(pipeline: ChurnModelBuildPipeline): s3assets.Asset {
+  return pipeline.node.findChild('FeaturesModule') as s3assets.Asset;
+}
+
+/**
+ * The value a pipeline function renders at run time, with `Get` values from `values`: what
+ * SageMaker computes, so a doubled or missing separator shows.
+ */
+function runtimeValue(value: unknown, values: Record<string, string>): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  const obj = value as any;
+  if (obj && 'Get' in obj) {
+    expect(values).toHaveProperty([obj.Get]);
+    return values[obj.Get];
+  }
+  if (obj && 'Std:Join' in obj) {
+    return obj['Std:Join'].Values.map((v: unknown) => runtimeValue(v, values)).join(obj['Std:Join'].On);
+  }
+  throw new Error(`not a pipeline string value: ${JSON.stringify(value)}`);
+}
+
+/**
+ * A definition with every Std:Join nested in another one flattened into an equivalent single
+ * join (the outer separator becomes a literal value), and the paths it changed.
+ */
+function flattenNestedJoins(definition: any): { definition: any; paths: string[] } {
+  const paths: string[] = [];
+  const visit = (node: any, at: string): any => {
+    if (Array.isArray(node)) {
+      return node.map((v, i) => visit(v, `${at}/${i}`));
+    }
+    if (!node || typeof node !== 'object') {
+      return node;
+    }
+    if ('Std:Join' in node && node['Std:Join'].Values.some((v: any) => v && typeof v === 'object' && 'Std:Join' in v)) {
+      paths.push(at);
+      const { On: on, Values: values } = node['Std:Join'];
+      const flat: unknown[] = [];
+      values.forEach((v: any, i: number) => {
+        if (i > 0 && on !== '') {
+          flat.push(on);
+        }
+        flat.push(...(v && typeof v === 'object' && 'Std:Join' in v && v['Std:Join'].On === '' ? v['Std:Join'].Values : [v]));
+      });
+      return { 'Std:Join': { On: '', Values: flat } };
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, visit(v, `${at}/${k}`)]));
+  };
+  return { definition: visit(definition, ''), paths };
 }
 
 /** Every policy statement attached to the pipeline's role, with intrinsics evaluated. */
@@ -125,8 +185,13 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     const args = steps.Preprocess.Arguments;
     expect(args.AppSpecification.ImageUri).toMatch(/\/sagemaker-scikit-learn:1\.2-1-cpu-py3$/);
     expect(args.AppSpecification.ContainerEntrypoint[0]).toBe('python3');
-    // The exact list the Python test (test_model_build.py) runs preprocess.py with.
-    expect(args.AppSpecification.ContainerArguments).toEqual(PREPROCESS_ARGUMENTS_FILE.arguments);
+    // The exact list the Python test (test_model_build.py) runs preprocess.py with, the
+    // feature code's file name in the container (its asset's object key) filled in.
+    const featuresFile = `${featuresModuleAsset(pipeline).assetHash}.py`;
+    expect(featuresModuleAsset(pipeline).s3ObjectKey).toBe(featuresFile);
+    expect(args.AppSpecification.ContainerArguments).toEqual(
+      PREPROCESS_ARGUMENTS_FILE.arguments.map((a: string) => a.replace('{features_module_file}', featuresFile)));
+    expect(PREPROCESS_ARGUMENTS_FILE.arguments.filter((a: string) => a.includes('{features_module_file}'))).toEqual([`${FEATURES_CODE_DIR}/{features_module_file}`]);
     expect(ChurnModelBuildPipeline.PREPROCESS_ARGUMENTS).toEqual(PREPROCESS_ARGUMENTS_FILE.arguments);
     const options = Object.fromEntries(args.AppSpecification.ContainerArguments.flatMap((a: string, i: number, all: string[]) => (i % 2 === 0 ? [[a, all[i + 1]]] : [])));
     expect(options).toEqual({
@@ -136,6 +201,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       '--event-time-column': ChurnSchema.EVENT_TIME_COLUMN,
       '--drop-columns': ['event_id', ...ChurnSchema.CURATED_PARTITION_KEY_NAMES].join(','),
       '--fill-product': 'none',
+      '--features-module': `${FEATURES_CODE_DIR}/${featuresFile}`,
     });
     // Every column of the curated table is a feature, the label, or one of those options.
     const curated = [...ChurnSchema.curatedColumns(), ...ChurnSchema.curatedPartitionKeys()].map(c => c.name);
@@ -147,6 +213,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     for (const option of Object.keys(options)) {
       expect(script).toContain(`"${option}"`);
     }
+    expect(args.ProcessingInputs.map((i: any) => i.InputName)).toEqual(['data', 'features-code', 'code']);
     expect(args.ProcessingInputs[0]).toMatchObject({ InputName: 'data', S3Input: { S3Uri: { Get: 'Parameters.InputDataUrl' }, LocalPath: '/opt/ml/processing/input/data' } });
     expect(args.ProcessingOutputConfig.Outputs.map((o: any) => [o.OutputName, o.S3Output.LocalPath, o.S3Output.S3Uri])).toEqual([
       ['train', '/opt/ml/processing/train', runUri('/train')],
@@ -155,6 +222,31 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       ['test-features', '/opt/ml/processing/test-features', runUri('/test-features')],
       ['schema', '/opt/ml/processing/schema', runUri('/schema')],
     ]);
+  });
+
+  test('Preprocess gets the feature store\'s own feature code (churn_features.py) as a second file, where --features-module points', () => {
+    const asset = featuresModuleAsset(pipeline);
+    const featuresFile = `${asset.assetHash}.py`;
+    // The definition with the assets bucket's Fn::Sub rendered too.
+    const body = Template.fromStack(stack).findResources('AWS::SageMaker::Pipeline');
+    const rendered = JSON.stringify(Object.values(body)[0]);
+    expect(rendered).toContain(`/${featuresFile}`);
+    const input = steps.Preprocess.Arguments.ProcessingInputs.find((i: any) => i.InputName === 'features-code');
+    // A single object (S3Prefix of its full key): SageMaker puts it in LocalPath under its key's name.
+    expect(input.S3Input).toMatchObject({ LocalPath: FEATURES_CODE_DIR, S3DataType: 'S3Prefix', S3InputMode: 'File', S3DataDistributionType: 'FullyReplicated' });
+    const app = stack.node.root as any;
+    const assembly = app.synth({ force: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf-8'));
+    const file = manifest.files[asset.assetHash];
+    expect(file.source.packaging).toBe('file');
+    expect(file.destinations[Object.keys(file.destinations)[0]].objectKey).toBe(featuresFile);
+    // The shipped file is ChurnFeatures.scriptPath(), byte for byte: the code the feature store runs.
+    expect(fs.readFileSync(path.join(assembly.directory, file.source.path), 'utf-8')).toBe(fs.readFileSync(ChurnFeatures.scriptPath(), 'utf-8'));
+    expect(ChurnFeatures.scriptPath()).toBe(path.join(__dirname, '..', '..', 'lib', 'features', 'scripts', 'churn_features.py'));
+    // preprocess.py loads it by path and records it in schema.json.
+    const script = fs.readFileSync(path.join(SCRIPTS, 'preprocess.py'), 'utf-8');
+    expect(script).toContain('"--features-module"');
+    expect(script).toContain('spec_from_file_location');
   });
 
   test('Baseline reads the train split and schema where baseline.py looks and writes baseline.json', () => {
@@ -193,7 +285,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       ['train', output(steps.Preprocess, 'train'), 'text/csv'],
       ['validation', output(steps.Preprocess, 'validation'), 'text/csv'],
     ]);
-    expect(job.OutputDataConfig.S3OutputPath).toBe(`s3://${BUCKET}/artifacts/churn/model-build/tuning`);
+    expect(job.OutputDataConfig.S3OutputPath).toEqual(TUNING_OUTPUT);
   });
 
   test('Evaluate runs evaluate.py in the XGBoost image on the best model and the test split; evaluation.json is a property file', () => {
@@ -205,6 +297,29 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(args.ProcessingOutputConfig.Outputs[0]).toMatchObject({ OutputName: 'evaluation', S3Output: { LocalPath: '/opt/ml/processing/evaluation', S3Uri: runUri('/evaluation') } });
     expect(steps.Evaluate.PropertyFiles).toEqual([{ PropertyFileName: 'Evaluation', OutputName: 'evaluation', FilePath: 'evaluation.json' }]);
     expect(fs.readFileSync(path.join(SCRIPTS, 'evaluate.py'), 'utf-8')).toContain('binary_classification_metrics.auc.value');
+  });
+
+  test('the best model\'s URI is one nested Std:Join under the per-execution prefix, without doubled separators', () => {
+    const uses = [
+      steps.Evaluate.Arguments.ProcessingInputs[0].S3Input.S3Uri,
+      steps.RegisterModel.Arguments.InferenceSpecification.Containers[0].ModelDataUrl,
+      steps.CreateModel.Arguments.PrimaryContainer.ModelDataUrl,
+    ];
+    for (const uri of uses) {
+      // The output path stays ONE value of the '/' join: its text and the execution id are not
+      // split into several values with '/' between them.
+      expect(uri).toEqual(BEST_MODEL);
+      expect(uri['Std:Join'].Values).toHaveLength(3);
+      const runtime = runtimeValue(uri, {
+        'Execution.PipelineExecutionId': 'abc123exec',
+        'Steps.Tune.BestTrainingJob.TrainingJobName': 'Tune-xyz-001-0a1b2c3d',
+      });
+      expect(runtime).toBe(`s3://${BUCKET}/artifacts/churn/model-build/abc123exec/tuning/Tune-xyz-001-0a1b2c3d/output/model.tar.gz`);
+      expect(runtime.replace('s3://', '')).not.toContain('//');
+    }
+    // Where the tuning job writes: <S3OutputPath>/<training job name>/output/model.tar.gz.
+    expect(runtimeValue(steps.Tune.Arguments.TrainingJobDefinition.OutputDataConfig.S3OutputPath, { 'Execution.PipelineExecutionId': 'abc123exec' }))
+      .toBe(`s3://${BUCKET}/artifacts/churn/model-build/abc123exec/tuning`);
   });
 
   test('CheckAuc compares the evaluated AUC with AucThreshold; the else branch fails with the measured AUC', () => {
@@ -245,7 +360,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(args.TransformResources.InstanceType).toBe('ml.m5.large');
   });
 
-  test('every output is under the artifacts zone, per execution (tuning models under a fixed prefix, with unique job names)', () => {
+  test('every output is under the artifacts zone, per execution (tuning models included)', () => {
     const outputs: unknown[] = [];
     for (const step of Object.values(steps)) {
       outputs.push(...(step.Arguments?.ProcessingOutputConfig?.Outputs ?? []).map((o: any) => o.S3Output.S3Uri));
@@ -253,11 +368,11 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
         outputs.push(step.Arguments.TransformOutput.S3OutputPath);
       }
     }
-    expect(outputs).toHaveLength(8);
+    outputs.push(steps.Tune.Arguments.TrainingJobDefinition.OutputDataConfig.S3OutputPath);
+    expect(outputs).toHaveLength(9);
     for (const uri of outputs) {
       expect((uri as any)['Std:Join'].Values.slice(0, 2)).toEqual([RUN_PREFIX, EXECUTION_ID]);
     }
-    expect(steps.Tune.Arguments.TrainingJobDefinition.OutputDataConfig.S3OutputPath.startsWith(`s3://${BUCKET}/artifacts/`)).toBe(true);
   });
 
   test('every job runs in the network\'s subnets with its job security group, network isolation and the lake key', () => {
@@ -277,16 +392,29 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(steps.BatchTransform.Arguments.TransformOutput.KmsKeyId).toMatch(/^getatt-LakeKey/);
   });
 
-  test('validates against the official definition schema, except the documented CreateModel ModelDataUrl gap', () => {
-    const errors = schemaErrors(compile(relaxedSchema()), definition);
+  test('validates against the official definition schema, except the documented CreateModel ModelDataUrl gap and nested Std:Join', () => {
+    // The best model's URI nests a Std:Join in a Std:Join, as the SageMaker Python SDK renders a
+    // Join among a Join's values (its test_join_expressions); the relaxed schema allows only
+    // flat joins. Flattened into the equivalent single join, only those three values change.
+    const { definition: flat, paths } = flattenNestedJoins(definition);
+    const evaluateIndex = definition.Steps.findIndex((s: any) => s.Name === 'Evaluate');
+    const checkIndex = definition.Steps.findIndex((s: any) => s.Name === 'CheckAuc');
     const createModel = definition.Steps.findIndex((s: any) => s.Type === 'Model');
+    expect(paths.sort()).toEqual([
+      `/Steps/${createModel}/Arguments/PrimaryContainer/ModelDataUrl`,
+      `/Steps/${evaluateIndex}/Arguments/ProcessingInputs/0/S3Input/S3Uri`,
+      `/Steps/${checkIndex}/Arguments/IfSteps/0/Arguments/InferenceSpecification/Containers/0/ModelDataUrl`,
+    ].sort());
+    expect(runtimeValue(flat.Steps[evaluateIndex].Arguments.ProcessingInputs[0].S3Input.S3Uri, { 'Execution.PipelineExecutionId': 'e', 'Steps.Tune.BestTrainingJob.TrainingJobName': 'j' }))
+      .toBe(runtimeValue(BEST_MODEL, { 'Execution.PipelineExecutionId': 'e', 'Steps.Tune.BestTrainingJob.TrainingJobName': 'j' }));
+    const errors = schemaErrors(compile(relaxedSchema()), flat);
     const gap = `/Steps/${createModel}/Arguments/PrimaryContainer/ModelDataUrl`;
     // The schema wants a literal S3 URI there; the service (and the SDK) take a step property.
     // (Ajv reports the failed oneOf over step types too, so every error is on that step.)
     expect(errors.map(e => e.instancePath)).toContain(gap);
     expect(errors.filter(e => !e.instancePath.startsWith(`/Steps/${createModel}`))).toEqual([]);
     // Without that one value, the definition is schema-valid.
-    const patched = structuredClone(definition);
+    const patched = structuredClone(flat);
     patched.Steps[createModel].Arguments.PrimaryContainer.ModelDataUrl = 's3://bucket/model.tar.gz';
     expect(schemaErrors(compile(relaxedSchema()), patched)).toEqual([]);
   });
@@ -311,12 +439,21 @@ describe('ChurnModelBuildPipeline: resources and grants', () => {
     Template.fromStack(stack).resourceCountIs('AWS::SageMaker::Pipeline', 1);
   });
 
-  test('the role reads the curated zone, reads and writes (never deletes) the artifacts zone, and registers in its group only', () => {
-    const { stack } = build();
+  test('the role reads the curated zone and the four code objects, reads and writes (never deletes) the artifacts zone, and registers in its group only', () => {
+    const { stack, build: pipeline } = build();
     const statements = roleStatements(stack);
     const allows = (action: string) => statements.filter(s => s.Effect === 'Allow' && s.Action.includes(action));
     const resourcesOf = (action: string) => allows(action).flatMap(s => s.Resource);
 
+    // Of the assets bucket, exactly the three scripts and the feature code: one object each.
+    const assetObjects = resourcesOf('s3:GetObject').filter(r => !r.startsWith('getatt-LakeBucket'));
+    const featuresObject = `${featuresModuleAsset(pipeline).assetHash}.py`;
+    expect(assetObjects).toHaveLength(4);
+    expect(assetObjects.filter(r => r.endsWith(`/${featuresObject}`))).toHaveLength(1);
+    for (const r of assetObjects) {
+      expect(r).toMatch(/^arn:aws:s3:::RESOLVED\/[0-9a-f]{64}\.py$/);
+    }
+    expect(allows('s3:GetObject').filter(s => s.Resource.some(r => r.endsWith(`/${featuresObject}`))).flatMap(s => s.Action)).toEqual(['s3:GetObject']);
     const lakeObjects = resourcesOf('s3:GetObject').filter(r => r.startsWith('getatt-LakeBucket'));
     expect(lakeObjects.sort()).toEqual(['getatt-LakeBucketB1D32E10-Arn/artifacts/*', 'getatt-LakeBucketB1D32E10-Arn/curated/*']);
     expect(resourcesOf('s3:PutObject')).toEqual(['getatt-LakeBucketB1D32E10-Arn/artifacts/*']);

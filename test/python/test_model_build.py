@@ -557,16 +557,38 @@ def test_preprocess_is_generic_for_other_tabular_data(tmp_path):
 
 CHURN_PIPELINE_ARGUMENTS = SCRIPTS / "churn-preprocess-arguments.json"
 CHURN_TRANSFORM = REPO / "lib" / "etl" / "scripts" / "churn_transform.py"
+# The feature store's feature code (ChurnFeatures.scriptPath()) and its feature list.
+CHURN_FEATURES = REPO / "lib" / "features" / "scripts" / "churn_features.py"
+CHURN_FEATURE_DEFINITIONS = REPO / "lib" / "features" / "scripts" / "churn_feature_definitions.json"
+# Where the pipeline mounts churn_features.py; the file name is its asset's object key.
+FEATURES_MODULE_IN_CONTAINER = "/opt/ml/processing/input/features-code/{features_module_file}"
+
+
+def _mb_pipeline_arguments(features_module=CHURN_FEATURES):
+    """The exact argument list ChurnModelBuildPipeline passes to preprocess.py, with the
+    container path of the feature code replaced by a local path (or the option left out when
+    features_module is None: the generic one-hot mode)."""
+    arguments = json.loads(CHURN_PIPELINE_ARGUMENTS.read_text())["arguments"]
+    index = arguments.index("--features-module")
+    assert arguments[index + 1] == FEATURES_MODULE_IN_CONTAINER
+    if features_module is None:
+        return arguments[:index] + arguments[index + 2:]
+    return arguments[:index + 1] + [str(features_module)] + arguments[index + 2:]
+
+
+def _mb_import(path, name):
+    """A script of this repository, imported by path (the scripts are not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _mb_churn_transform():
     """lib/etl/scripts/churn_transform.py, imported by path (it is not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("churn_transform_for_model_build", CHURN_TRANSFORM)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _mb_import(CHURN_TRANSFORM, "churn_transform_for_model_build")
 
 
 @pytest.fixture(scope="module")
@@ -590,7 +612,9 @@ def mb_curated(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mb_curated_prep(tmp_path_factory, mb_curated):
-    arguments = json.loads(CHURN_PIPELINE_ARGUMENTS.read_text())["arguments"]
+    """The generic one-hot mode on the curated table: the pipeline's arguments without
+    --features-module."""
+    arguments = _mb_pipeline_arguments(features_module=None)
     dirs, result = _mb_preprocess(tmp_path_factory.mktemp("mb-curated-prep"), mb_curated["dir"], *arguments)
     return {
         "dirs": dirs,
@@ -608,9 +632,15 @@ def test_pipeline_arguments_name_curated_columns():
     for option in ("--label-column", "--id-column", "--event-time-column"):
         assert options[option] in columns, option
     assert set(options["--drop-columns"].split(",")) <= set(columns)
+    # The label is joined on the feature module's record identifier, and the latest row is
+    # picked by the column the module orders by.
+    features = _mb_import(CHURN_FEATURES, "churn_features_for_arguments")
+    assert options["--id-column"] == features.RECORD_IDENTIFIER
+    assert options["--event-time-column"] == features.EVENT_TIME
+    assert options["--features-module"] == FEATURES_MODULE_IN_CONTAINER
 
 
-def test_preprocess_curated_churn_with_the_pipeline_arguments(mb_curated_prep, mb_curated):
+def test_preprocess_curated_churn_one_hot_without_the_features_module(mb_curated_prep, mb_curated):
     schema = mb_curated_prep["schema"]
     names = schema["feature_names"]
     non_features = {"customer_id", "churn", "event_id", "event_time", "event_date"}
@@ -644,8 +674,7 @@ def test_preprocess_drop_columns_skips_absent_columns(tmp_path, mb_curated):
     input_dir = tmp_path / "in"
     input_dir.mkdir()
     frame.to_csv(input_dir / "part-00000.csv", index=False)
-    arguments = json.loads(CHURN_PIPELINE_ARGUMENTS.read_text())["arguments"]
-    dirs, result = _mb_preprocess(tmp_path / "out", input_dir, *arguments)
+    dirs, result = _mb_preprocess(tmp_path / "out", input_dir, *_mb_pipeline_arguments())
     assert "Drop column(s) ['event_date'] skipped: not in the input" in result.stdout
     schema = json.loads((dirs["schema"] / "schema.json").read_text())
     assert schema["dropped_columns"] == ["event_id"]
@@ -678,3 +707,263 @@ def test_preprocess_fails_when_drop_columns_lists_the_label(tmp_path, mb_curated
     assert result.returncode != 0
     assert "--drop-columns lists the label column 'churn'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- features-module mode: the feature store's features (churn_features.py), no skew ---------
+
+
+def _mb_feature_store_features():
+    """The feature group's features in order, without its record identifier and event time."""
+    spec = json.loads(CHURN_FEATURE_DEFINITIONS.read_text())
+    never = {spec["recordIdentifierFeatureName"], spec["eventTimeFeatureName"]}
+    return [f["name"] for f in spec["features"] if f["name"] not in never]
+
+
+def _mb_sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def mb_features_prep(tmp_path_factory, mb_curated):
+    """Preprocess with the pipeline's exact arguments on the curated table, the feature code
+    at its repository path."""
+    dirs, result = _mb_preprocess(
+        tmp_path_factory.mktemp("mb-features-prep"), mb_curated["dir"], *_mb_pipeline_arguments()
+    )
+    return {
+        "dirs": dirs,
+        "stdout": result.stdout,
+        "schema": json.loads((dirs["schema"] / "schema.json").read_text()),
+        "train": _mb_read(dirs["train"] / "train.csv"),
+        "validation": _mb_read(dirs["validation"] / "validation.csv"),
+        "test": _mb_read(dirs["test"] / "test.csv"),
+        "test_features": _mb_read(dirs["test_features"] / "test_features.csv"),
+    }
+
+
+def test_features_module_trains_on_exactly_the_feature_store_features(mb_features_prep):
+    schema = mb_features_prep["schema"]
+    expected = _mb_feature_store_features()
+    assert len(expected) == 27
+    # Same names, same order as the feature group (churn_feature_definitions.json).
+    assert schema["feature_names"] == expected
+    assert [f["name"] for f in schema["features"]] == expected
+    assert all(f["kind"] == "numeric" for f in schema["features"])
+    assert schema["numeric_columns"] == expected
+    # No one-hot encoding here: the module's own indicator columns are the features.
+    assert schema["one_hot_encoded"] == {}
+    assert schema["fill"] == {"products": [], "train_medians": {}}
+    assert schema["features_module"] == {
+        "file": "churn_features.py",
+        "sha256": _mb_sha256(CHURN_FEATURES),
+        "function": "compute_features",
+        "record_identifier": "customer_id",
+        "event_time_feature": "event_time",
+        "event_time": "1970-01-01T00:00:00Z",
+        "label_join": "label of the latest row per customer_id by event_time (the row compute_features keeps)",
+        "feature_names": expected,
+    }
+    assert "no one-hot encoding" in mb_features_prep["stdout"]
+
+
+def test_features_module_keeps_every_customer_and_no_label_id_or_event_column(mb_features_prep):
+    schema = mb_features_prep["schema"]
+    names = schema["feature_names"]
+    non_features = {"customer_id", "churn", "event_id", "event_time", "event_date"}
+    assert not [n for n in names if any(n == c or n.startswith(c + "_") for c in non_features)]
+    assert schema["rows"] == {
+        "input": TELCO_ROWS,
+        "duplicates_dropped": 0,
+        "missing_id_dropped": 0,
+        "missing_label_dropped": 0,
+        "total": TELCO_ROWS,
+        "train": len(mb_features_prep["train"]),
+        "validation": len(mb_features_prep["validation"]),
+        "test": len(mb_features_prep["test"]),
+    }
+    assert len(mb_features_prep["train"]) + len(mb_features_prep["validation"]) + len(mb_features_prep["test"]) == TELCO_ROWS
+    assert schema["class_balance"]["all"]["positive"] == TELCO_POSITIVE
+    for name in ("train", "validation", "test"):
+        frame = mb_features_prep[name]
+        assert frame.shape[1] == len(names) + 1, name
+        assert set(frame[0].unique()) == {0, 1}, name
+        assert not frame.isna().any().any(), name
+        assert all(np.issubdtype(t, np.number) for t in frame.dtypes), name
+    assert mb_features_prep["test_features"].shape[1] == len(names)
+    assert mb_features_prep["test_features"].equals(
+        mb_features_prep["test"].iloc[:, 1:].set_axis(range(len(names)), axis=1)
+    )
+
+
+def test_features_module_rows_are_the_served_records_with_each_customers_label(mb_features_prep, mb_curated):
+    """Every training row is a feature record as the feature store gets it, with the label of
+    that customer: compare the multisets of (label, features) rows."""
+    churn_features = _mb_import(CHURN_FEATURES, "churn_features_for_rows")
+    curated = pd.read_csv(mb_curated["dir"] / "part-00000.csv", dtype=str, keep_default_na=False)
+    served = churn_features.compute_features(curated, "2026-11-22T03:00:00Z")
+    labels = curated.set_index("customer_id")["churn"].astype(int)
+    expected = served[_mb_feature_store_features()].copy()
+    expected.insert(0, "label", served["customer_id"].map(labels).to_numpy())
+    rows = pd.concat([mb_features_prep[s] for s in ("train", "validation", "test")])
+
+    def canonical(frame):
+        values = frame.to_numpy(dtype=float).round(6)
+        return sorted(map(tuple, values.tolist()))
+
+    assert canonical(rows) == canonical(expected)
+
+
+def test_features_module_output_is_deterministic_and_independent_of_the_event_time(tmp_path, mb_features_prep, mb_curated):
+    again, _ = _mb_preprocess(tmp_path / "again", mb_curated["dir"], *_mb_pipeline_arguments())
+    later, _ = _mb_preprocess(
+        tmp_path / "later", mb_curated["dir"], *_mb_pipeline_arguments(), "--event-time", "2026-11-22T03:00:00Z"
+    )
+    for key, name in (
+        ("train", "train.csv"),
+        ("validation", "validation.csv"),
+        ("test", "test.csv"),
+        ("test_features", "test_features.csv"),
+    ):
+        first = _mb_sha256(mb_features_prep["dirs"][key] / name)
+        assert _mb_sha256(again[key] / name) == first, name
+        # The event time only stamps the module's event-time column, never a feature.
+        assert _mb_sha256(later[key] / name) == first, name
+    assert _mb_sha256(again["schema"] / "schema.json") == _mb_sha256(mb_features_prep["dirs"]["schema"] / "schema.json")
+    later_schema = json.loads((later["schema"] / "schema.json").read_text())
+    assert later_schema["features_module"]["event_time"] == "2026-11-22T03:00:00Z"
+
+
+def _mb_repeated_customers(tmp_path, mb_curated):
+    """Curated rows of 400 customers plus older and newer rows of two of them in later files,
+    as older partitions of the curated table hold them."""
+    frame = mb_curated["frame"].head(400).copy()
+    first, second = frame.iloc[0].copy(), frame.iloc[1].copy()
+    stale = first.copy()
+    stale["event_time"] = pd.Timestamp("2023-01-01 00:00:00")
+    stale["monthly_charges"] = 555.0
+    stale["churn"] = 1 - int(first["churn"])
+    newer = second.copy()
+    newer["event_time"] = pd.Timestamp("2025-01-01 00:00:00")
+    newer["monthly_charges"] = 999.0
+    newer["churn"] = 1 - int(second["churn"])
+    input_dir = tmp_path / "in"
+    input_dir.mkdir()
+    frame.to_csv(input_dir / "a.csv", index=False)
+    pd.DataFrame([stale, newer]).to_csv(input_dir / "b.csv", index=False)
+    return input_dir, first, second
+
+
+def test_features_module_joins_the_label_of_the_row_the_module_keeps(tmp_path, mb_curated):
+    input_dir, first, second = _mb_repeated_customers(tmp_path, mb_curated)
+    dirs, _ = _mb_preprocess(tmp_path / "out", input_dir, *_mb_pipeline_arguments())
+    schema = json.loads((dirs["schema"] / "schema.json").read_text())
+    assert schema["rows"]["input"] == 402
+    assert schema["rows"]["duplicates_dropped"] == 2
+    assert schema["rows"]["total"] == 400
+    monthly = schema["feature_names"].index("monthly_charges") + 1
+    rows = pd.concat([_mb_read(dirs[s] / f"{s}.csv") for s in ("train", "validation", "test")])
+    # Customer 1: the newer row (read last) gives both the features and the label.
+    newer = rows[rows[monthly] == 999.0]
+    assert len(newer) == 1 and int(newer.iloc[0, 0]) == 1 - int(second["churn"])
+    # Customer 0: its older row, read later, is ignored for features and label alike.
+    assert not (rows[monthly] == 555.0).any()
+    assert len(rows[rows[monthly] == float(first["monthly_charges"])]) >= 1
+
+
+def test_features_module_fails_when_the_label_row_is_not_the_module_row(tmp_path, mb_curated):
+    """With --event-time-column naming a column the module does not order by, the label would
+    come from another row than the features: preprocess stops instead."""
+    input_dir, _, _ = _mb_repeated_customers(tmp_path, mb_curated)
+    arguments = _mb_pipeline_arguments()
+    arguments[arguments.index("--event-time-column") + 1] = "event_id"
+    _, result = _mb_preprocess(tmp_path / "out", input_dir, *arguments, check=False)
+    assert result.returncode != 0
+    assert "do not come from the latest row per 'customer_id' by 'event_id'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "train" / "train.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--fill-product", "total_charges=monthly_charges*tenure"], "--fill-product"),
+        (["--id-column", ""], "--features-module needs --id-column"),
+    ],
+)
+def test_features_module_fails_on_options_that_do_not_apply(tmp_path, mb_curated, extra, message):
+    arguments = _mb_pipeline_arguments()
+    for option in extra[::2]:
+        if option in arguments:
+            index = arguments.index(option)
+            del arguments[index:index + 2]
+    _, result = _mb_preprocess(tmp_path, mb_curated["dir"], *arguments, *extra, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_features_module_fails_on_a_missing_module(tmp_path, mb_curated):
+    _, result = _mb_preprocess(
+        tmp_path, mb_curated["dir"], *_mb_pipeline_arguments(features_module=tmp_path / "absent.py"), check=False
+    )
+    assert result.returncode != 0
+    assert "--features-module" in result.stderr and "absent.py is not a file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- local end-to-end on the feature store's features: preprocess -> train -> evaluate ------
+
+
+@pytest.fixture(scope="module")
+def mb_features_model(tmp_path_factory, mb_features_prep):
+    hyperparameters = json.loads(HYPERPARAMETERS.read_text())["hyperparameters"]
+    booster = _mb_train_like_builtin(
+        mb_features_prep["dirs"]["train"] / "train.csv",
+        mb_features_prep["dirs"]["validation"] / "validation.csv",
+        hyperparameters,
+    )
+    model_dir = tmp_path_factory.mktemp("mb-features-model")
+    booster.save_model(str(model_dir / "xgboost-model"))
+    with tarfile.open(model_dir / "model.tar.gz", "w:gz") as archive:
+        archive.add(model_dir / "xgboost-model", arcname="xgboost-model")
+    (model_dir / "xgboost-model").unlink()
+    return {"dir": model_dir, "booster": booster}
+
+
+@pytest.fixture(scope="module")
+def mb_features_evaluation(tmp_path_factory, mb_features_prep, mb_features_model):
+    out = tmp_path_factory.mktemp("mb-features-evaluation")
+    _mb_run(
+        "evaluate.py",
+        "--model-dir", mb_features_model["dir"],
+        "--test-dir", mb_features_prep["dirs"]["test"],
+        "--output-dir", out,
+    )
+    return json.loads((out / "evaluation.json").read_text())
+
+
+def test_end_to_end_on_the_feature_store_features(mb_features_evaluation, mb_features_prep, mb_features_model):
+    metrics = mb_features_evaluation["binary_classification_metrics"]
+    auc = metrics["auc"]["value"]
+    accuracy = metrics["accuracy"]["value"]
+    f1 = metrics["f1"]["value"]
+    booster = mb_features_model["booster"]
+    print(
+        f"\nEnd-to-end (features-module mode, {len(mb_features_prep['schema']['feature_names'])} feature store "
+        f"features) test split: AUC={auc!r} accuracy={accuracy!r} F1={f1!r} "
+        f"precision={metrics['precision']['value']!r} recall={metrics['recall']['value']!r} "
+        f"rounds={booster.num_boosted_rounds()} best_iteration={booster.best_iteration} "
+        f"confusion_matrix={metrics['confusion_matrix']}"
+    )
+    assert auc > 0.80
+    assert accuracy > 0.75
+    assert 0.4 < f1 < 1.0
+    test = mb_features_prep["test"]
+    assert len(test) == 1057
+    matrix = metrics["confusion_matrix"]
+    assert sum(matrix[a][p] for a in "01" for p in "01") == len(test)
+    assert matrix["1"]["0"] + matrix["1"]["1"] == int(test[0].sum())
+    # The model takes exactly the feature store's 27 features, in its order.
+    assert booster.num_features() == len(_mb_feature_store_features())
+    features = xgb.DMatrix(test.iloc[:, 1:].to_numpy(dtype=float))
+    assert auc == pytest.approx(roc_auc_score(test[0], booster.predict(features)))

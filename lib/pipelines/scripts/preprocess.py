@@ -76,6 +76,39 @@ schema.json (format_version 1)::
                   "test": "test.csv", "test_features": "test_features.csv"}
     }
 
+Features-module mode (``--features-module PATH``)
+-------------------------------------------------
+
+With ``--features-module`` the features are not one-hot encoded here: they are computed by
+the given Python file, the same code that fills the feature store, so a model is trained on
+exactly the features it is served (no training/serving skew). The file is loaded by path
+(``importlib``) and must define:
+
+* ``compute_features(curated, event_time)``: the curated rows (as read above, before any
+  cleaning) to one row per id; returns the id column, the event-time column and the
+  features, in the order the model is trained on;
+* ``RECORD_IDENTIFIER`` and ``EVENT_TIME``: the names of its id and event-time columns,
+  which are dropped (never features).
+
+``--event-time`` (default ``1970-01-01T00:00:00Z``) is passed as ``event_time``: the module
+only stamps it into its event-time column, so a fixed value keeps the output deterministic
+without changing any feature value.
+
+The label is joined from the curated rows on ``--id-column``: for each id, the label of
+the row the module kept. The module keeps, per id (stripped of blanks; an empty id is
+dropped), the row with the latest ``--event-time-column`` (parsed as a UTC timestamp;
+unparseable times sort first; ties keep the last row read), the rule this script applies
+to pick the label's row. The script checks that the module, given only those rows, returns
+exactly the features it returned for all rows, so a label always comes from the row its
+features come from; it stops with an error if not. Ids whose kept row has no label are
+dropped. Every feature must be numeric; ``--fill-product`` rules do not apply (the module
+owns its fills); a value still missing is filled with the train median as above. Rows are
+in the module's order (``compute_features`` sorts by id) before the split. schema.json then
+records ``features_module`` (the file name, its SHA-256, the module's id and event-time
+columns, the event time passed and the ordered feature list), every feature has kind
+``"numeric"`` and ``one_hot_encoded`` is empty. Without ``--features-module`` the output is
+exactly as described above, and schema.json has no ``features_module`` key.
+
 Errors (no input files, missing label/id column, a single label value, a positive label
 that never occurs, bad fractions) end the job with a non-zero exit code and a message
 on stderr that names the problem, which SageMaker shows as the job's failure reason.
@@ -83,6 +116,8 @@ on stderr that names the problem, which SageMaker shows as the job's failure rea
 
 import argparse
 import glob
+import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -133,10 +168,24 @@ def parse_args(argv=None):
         help="fill missing TARGET with A*B (repeatable); "
         "default TotalCharges=MonthlyCharges*tenure; 'none' disables",
     )
+    parser.add_argument(
+        "--features-module",
+        default="",
+        metavar="PATH",
+        help="a Python file whose compute_features(curated, event_time) computes the "
+        "features (features-module mode); '' (default) one-hot encodes the input instead",
+    )
+    parser.add_argument(
+        "--event-time",
+        default="1970-01-01T00:00:00Z",
+        help="the event time passed to compute_features (features-module mode only); "
+        "it stamps the module's event-time column, which is never a feature",
+    )
     parser.add_argument("--validation-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
     parser.add_argument("--random-seed", type=int, default=42)
     args = parser.parse_args(argv)
+    args.fill_product_given = args.fill_product is not None
     if args.fill_product is None:
         args.fill_product = ["TotalCharges=MonthlyCharges*tenure"]
     args.fill_product = [rule for rule in args.fill_product if rule.lower() != "none"]
@@ -251,54 +300,34 @@ def write_csv(frame, directory, filename):
     print(f"Wrote {len(frame)} rows x {frame.shape[1]} columns to {path}")
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    for name in ("validation_fraction", "test_fraction"):
-        value = getattr(args, name)
-        if not 0 < value < 1:
-            fail(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
-    if args.validation_fraction + args.test_fraction >= 1:
-        fail("--validation-fraction plus --test-fraction must be below 1")
-
-    raw = read_input(args.input_dir)
-    input_rows = len(raw)
-    columns = list(raw.columns)
-    for option, column in (
-        ("--label-column", args.label_column),
-        ("--id-column", args.id_column),
-        ("--event-time-column", args.event_time_column),
-    ):
-        if column and column not in columns:
-            fail(f"{option} {column!r} is not a column of the input; columns are {columns}")
-    for column in args.drop_columns:
-        if column == args.label_column:
-            fail(f"--drop-columns lists the label column {column!r}")
-    dropped = [c for c in args.drop_columns if c in columns]
-    absent = [c for c in args.drop_columns if c not in columns]
-    if dropped:
-        print(f"Dropped column(s) {dropped}: never features")
-    if absent:
-        print(f"Drop column(s) {absent} skipped: not in the input")
-
-    data = clean_strings(raw)
-    data, duplicates_dropped = drop_duplicates(data, args.id_column, args.event_time_column)
-
-    labels_text = data[args.label_column].astype(str).where(data[args.label_column].notna())
+def encode_labels(data, label_column, positive_label):
+    """Drops rows without a label; returns (rows, 0/1 labels, sorted label texts, rows dropped)."""
+    labels_text = data[label_column].astype(str).where(data[label_column].notna())
     missing_label = int(labels_text.isna().sum())
     data = data[labels_text.notna()]
     labels_text = labels_text[labels_text.notna()]
     label_values = sorted(labels_text.unique())
-    if args.positive_label not in label_values:
+    if positive_label not in label_values:
         fail(
-            f"--positive-label {args.positive_label!r} does not occur in label column "
-            f"{args.label_column!r}; its values are {label_values}"
+            f"--positive-label {positive_label!r} does not occur in label column "
+            f"{label_column!r}; its values are {label_values}"
         )
     if len(label_values) != 2:
         fail(
-            f"label column {args.label_column!r} must have exactly two values, "
+            f"label column {label_column!r} must have exactly two values, "
             f"found {len(label_values)}: {label_values[:10]}"
         )
-    labels = (labels_text == args.positive_label).astype("int64").rename(args.label_column)
+    labels = (labels_text == positive_label).astype("int64").rename(label_column)
+    return data, labels, label_values, missing_label
+
+
+def one_hot_features(raw, args, columns, dropped):
+    """The default mode: numeric columns as they are, every other column one-hot encoded."""
+    data = clean_strings(raw)
+    data, duplicates_dropped = drop_duplicates(data, args.id_column, args.event_time_column)
+    data, labels, label_values, missing_label = encode_labels(
+        data, args.label_column, args.positive_label
+    )
 
     excluded = {c for c in (args.label_column, args.id_column, args.event_time_column) if c}
     excluded.update(dropped)
@@ -332,6 +361,191 @@ def main(argv=None):
     feature_names = list(features.columns)
     if len(set(feature_names)) != len(feature_names):
         fail(f"one-hot encoding produced duplicate feature names: {feature_names}")
+    return {
+        "features": features,
+        "labels": labels,
+        "label_values": label_values,
+        "features_meta": features_meta,
+        "numeric_columns": numeric_columns,
+        "one_hot": one_hot,
+        "fill_products": fill_products,
+        "rows": {"duplicates_dropped": duplicates_dropped, "missing_label_dropped": missing_label},
+        "features_module": None,
+    }
+
+
+def load_features_module(path):
+    """Loads a Python file by path; it must define compute_features, RECORD_IDENTIFIER, EVENT_TIME."""
+    if not os.path.isfile(path):
+        fail(f"--features-module {path} is not a file")
+    spec = importlib.util.spec_from_file_location("preprocess_features_module", path)
+    if spec is None or spec.loader is None:
+        fail(f"--features-module {path} cannot be loaded as a Python module (a .py file?)")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # noqa: BLE001 - any import error ends the job with its message
+        fail(f"--features-module {path} failed to load: {type(error).__name__}: {error}")
+    for name in ("compute_features", "RECORD_IDENTIFIER", "EVENT_TIME"):
+        if not hasattr(module, name):
+            fail(f"--features-module {path} does not define {name}")
+    return module
+
+
+def call_compute_features(module, path, curated, event_time):
+    try:
+        result = module.compute_features(curated, event_time)
+    except Exception as error:  # noqa: BLE001 - the module's own errors, shown as the reason
+        fail(f"compute_features of --features-module {path} failed: {type(error).__name__}: {error}")
+    if not isinstance(result, pd.DataFrame):
+        fail(f"compute_features of --features-module {path} returned {type(result).__name__}, not a DataFrame")
+    return result
+
+
+def latest_row_per_id(raw, id_column, event_time_column):
+    """The row kept per id, by the rule of the churn feature module's compute_features.
+
+    Ids are compared stripped of blanks and an empty id is dropped; with an event-time
+    column, rows are stably sorted by it parsed as UTC timestamps (unparseable first), and
+    the last row of each id is kept (the latest; ties: the last read). Returns a frame
+    indexed by the kept rows' index labels, with their stripped id in ``id``.
+    """
+    kept = pd.DataFrame({"id": raw[id_column].astype(str).str.strip()}, index=raw.index)
+    if event_time_column:
+        kept["time"] = pd.to_datetime(raw[event_time_column], utc=True, errors="coerce")
+        kept = kept.sort_values("time", kind="mergesort", na_position="first")
+    kept = kept[kept["id"] != ""]
+    empty_ids = len(raw) - len(kept)
+    kept = kept.drop_duplicates(subset="id", keep="last").sort_index()
+    return kept[["id"]], empty_ids
+
+
+def module_features(raw, args):
+    """Features-module mode: the features the feature store serves, with the label joined."""
+    path = args.features_module
+    if not args.id_column:
+        fail("--features-module needs --id-column: the label is joined on it")
+    if args.fill_product_given and args.fill_product:
+        fail(
+            f"--fill-product {args.fill_product} does not apply with --features-module: "
+            "the module computes (and fills) every feature; pass --fill-product none"
+        )
+    module = load_features_module(path)
+    record_id, event_time = module.RECORD_IDENTIFIER, module.EVENT_TIME
+    computed = call_compute_features(module, path, raw, args.event_time)
+    for column in (record_id, event_time):
+        if column not in computed.columns:
+            fail(f"compute_features of --features-module {path} returned no {column!r} column")
+    if computed[record_id].duplicated().any():
+        fail(f"compute_features of --features-module {path} returned repeated {record_id!r} values")
+
+    # The label of the row the module kept: pick it by the module's rule, then check that
+    # the module, given only those rows, computes the very same features.
+    kept, empty_ids = latest_row_per_id(raw, args.id_column, args.event_time_column)
+    again = call_compute_features(module, path, raw.loc[kept.index], args.event_time)
+    if not again.reset_index(drop=True).equals(computed.reset_index(drop=True)):
+        fail(
+            f"the features of --features-module {path} do not come from the latest row per "
+            f"{args.id_column!r} by {args.event_time_column or 'input order'!r}, the row the "
+            "label is taken from; make --id-column and --event-time-column name the columns "
+            "the module de-duplicates on"
+        )
+    label_by_id = pd.Series(raw.loc[kept.index, args.label_column].to_numpy(), index=kept["id"].to_numpy())
+    label = computed[record_id].astype(str).map(label_by_id)
+    rows = clean_strings(pd.DataFrame({args.label_column: label.to_numpy()}, index=computed.index))
+
+    never = {c for c in (record_id, event_time, args.id_column, args.event_time_column) if c}
+    feature_names = [c for c in computed.columns if c not in never]
+    if args.label_column in feature_names:
+        fail(f"compute_features of --features-module {path} returns the label column {args.label_column!r}")
+    if not feature_names:
+        fail(f"compute_features of --features-module {path} returned no feature columns")
+    features = computed[feature_names].copy()
+    for column in feature_names:
+        values = features[column]
+        if pd.api.types.is_bool_dtype(values):
+            features[column] = values.astype("int64")
+        elif not pd.api.types.is_numeric_dtype(values):
+            fail(f"feature {column!r} of --features-module {path} is not numeric ({values.dtype})")
+
+    rows, labels, label_values, missing_label = encode_labels(rows, args.label_column, args.positive_label)
+    features = features.loc[rows.index]
+    with open(path, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    print(
+        f"Computed {len(feature_names)} features of {len(computed)} ids with "
+        f"{os.path.basename(path)} (compute_features); no one-hot encoding"
+    )
+    return {
+        "features": features,
+        "labels": labels,
+        "label_values": label_values,
+        "features_meta": [
+            {"name": c, "kind": "numeric", "source_column": c, "dtype": str(features[c].dtype)}
+            for c in feature_names
+        ],
+        "numeric_columns": feature_names,
+        "one_hot": {},
+        "fill_products": [],
+        "rows": {
+            "duplicates_dropped": int(len(raw) - empty_ids - len(kept)),
+            "missing_id_dropped": int(empty_ids),
+            "missing_label_dropped": missing_label,
+        },
+        "features_module": {
+            "file": os.path.basename(path),
+            "sha256": digest,
+            "function": "compute_features",
+            "record_identifier": record_id,
+            "event_time_feature": event_time,
+            "event_time": args.event_time,
+            "label_join": (
+                f"label of the latest row per {args.id_column} by {args.event_time_column or 'input order'} "
+                "(the row compute_features keeps)"
+            ),
+            "feature_names": feature_names,
+        },
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for name in ("validation_fraction", "test_fraction"):
+        value = getattr(args, name)
+        if not 0 < value < 1:
+            fail(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
+    if args.validation_fraction + args.test_fraction >= 1:
+        fail("--validation-fraction plus --test-fraction must be below 1")
+
+    raw = read_input(args.input_dir)
+    input_rows = len(raw)
+    columns = list(raw.columns)
+    for option, column in (
+        ("--label-column", args.label_column),
+        ("--id-column", args.id_column),
+        ("--event-time-column", args.event_time_column),
+    ):
+        if column and column not in columns:
+            fail(f"{option} {column!r} is not a column of the input; columns are {columns}")
+    for column in args.drop_columns:
+        if column == args.label_column:
+            fail(f"--drop-columns lists the label column {column!r}")
+    dropped = [c for c in args.drop_columns if c in columns]
+    absent = [c for c in args.drop_columns if c not in columns]
+    if dropped:
+        print(f"Dropped column(s) {dropped}: never features")
+    if absent:
+        print(f"Drop column(s) {absent} skipped: not in the input")
+
+    if args.features_module:
+        built = module_features(raw, args)
+    else:
+        built = one_hot_features(raw, args, columns, dropped)
+    features = built["features"]
+    labels = built["labels"]
+    label_values = built["label_values"]
+    numeric_columns = built["numeric_columns"]
+    feature_names = list(features.columns)
 
     seed = args.random_seed
     try:
@@ -388,11 +602,12 @@ def main(argv=None):
         "event_time_column": args.event_time_column or None,
         "dropped_columns": dropped,
         "csv_layout": "label first, no header, no index (built-in XGBoost text/csv)",
+        **({"features_module": built["features_module"]} if built["features_module"] else {}),
         "feature_names": feature_names,
-        "features": features_meta,
+        "features": built["features_meta"],
         "numeric_columns": numeric_columns,
-        "one_hot_encoded": one_hot,
-        "fill": {"products": fill_products, "train_medians": medians},
+        "one_hot_encoded": built["one_hot"],
+        "fill": {"products": built["fill_products"], "train_medians": medians},
         "split": {
             "validation_fraction": args.validation_fraction,
             "test_fraction": args.test_fraction,
@@ -401,8 +616,7 @@ def main(argv=None):
         },
         "rows": {
             "input": input_rows,
-            "duplicates_dropped": duplicates_dropped,
-            "missing_label_dropped": missing_label,
+            **built["rows"],
             "total": int(len(features)),
             "train": int(len(train_y)),
             "validation": int(len(val_y)),
