@@ -96,36 +96,6 @@ function runtimeValue(value: unknown, values: Record<string, string>): string {
   throw new Error(`not a pipeline string value: ${JSON.stringify(value)}`);
 }
 
-/**
- * A definition with every Std:Join nested in another one flattened into an equivalent single
- * join (the outer separator becomes a literal value), and the paths it changed.
- */
-function flattenNestedJoins(definition: any): { definition: any; paths: string[] } {
-  const paths: string[] = [];
-  const visit = (node: any, at: string): any => {
-    if (Array.isArray(node)) {
-      return node.map((v, i) => visit(v, `${at}/${i}`));
-    }
-    if (!node || typeof node !== 'object') {
-      return node;
-    }
-    if ('Std:Join' in node && node['Std:Join'].Values.some((v: any) => v && typeof v === 'object' && 'Std:Join' in v)) {
-      paths.push(at);
-      const { On: on, Values: values } = node['Std:Join'];
-      const flat: unknown[] = [];
-      values.forEach((v: any, i: number) => {
-        if (i > 0 && on !== '') {
-          flat.push(on);
-        }
-        flat.push(...(v && typeof v === 'object' && 'Std:Join' in v && v['Std:Join'].On === '' ? v['Std:Join'].Values : [v]));
-      });
-      return { 'Std:Join': { On: '', Values: flat } };
-    }
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, visit(v, `${at}/${k}`)]));
-  };
-  return { definition: visit(definition, ''), paths };
-}
-
 /** Every policy statement attached to the pipeline's role, with intrinsics evaluated. */
 function roleStatements(stack: Stack): Array<{ Effect: string; Action: string[]; Resource: string[]; Condition?: any }> {
   const template = Template.fromStack(stack);
@@ -392,22 +362,11 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(steps.BatchTransform.Arguments.TransformOutput.KmsKeyId).toMatch(/^getatt-LakeKey/);
   });
 
-  test('validates against the official definition schema, except the documented CreateModel ModelDataUrl gap and nested Std:Join', () => {
-    // The best model's URI nests a Std:Join in a Std:Join, as the SageMaker Python SDK renders a
-    // Join among a Join's values (its test_join_expressions); the relaxed schema allows only
-    // flat joins. Flattened into the equivalent single join, only those three values change.
-    const { definition: flat, paths } = flattenNestedJoins(definition);
-    const evaluateIndex = definition.Steps.findIndex((s: any) => s.Name === 'Evaluate');
-    const checkIndex = definition.Steps.findIndex((s: any) => s.Name === 'CheckAuc');
+  test('validates against the official definition schema, except the documented CreateModel ModelDataUrl gap', () => {
     const createModel = definition.Steps.findIndex((s: any) => s.Type === 'Model');
-    expect(paths.sort()).toEqual([
-      `/Steps/${createModel}/Arguments/PrimaryContainer/ModelDataUrl`,
-      `/Steps/${evaluateIndex}/Arguments/ProcessingInputs/0/S3Input/S3Uri`,
-      `/Steps/${checkIndex}/Arguments/IfSteps/0/Arguments/InferenceSpecification/Containers/0/ModelDataUrl`,
-    ].sort());
-    expect(runtimeValue(flat.Steps[evaluateIndex].Arguments.ProcessingInputs[0].S3Input.S3Uri, { 'Execution.PipelineExecutionId': 'e', 'Steps.Tune.BestTrainingJob.TrainingJobName': 'j' }))
-      .toBe(runtimeValue(BEST_MODEL, { 'Execution.PipelineExecutionId': 'e', 'Steps.Tune.BestTrainingJob.TrainingJobName': 'j' }));
+    const flat = definition;
     const errors = schemaErrors(compile(relaxedSchema()), flat);
+    expect(errors.length).toBeGreaterThan(0);
     const gap = `/Steps/${createModel}/Arguments/PrimaryContainer/ModelDataUrl`;
     // The schema wants a literal S3 URI there; the service (and the SDK) take a step property.
     // (Ajv reports the failed oneOf over step types too, so every error is on that step.)

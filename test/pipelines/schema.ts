@@ -13,8 +13,8 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
  * 1. Root `PipelineExperimentConfig` is allowed (the SageMaker Python SDK emits it).
  * 2. Processing steps may carry `PropertyFiles` (the SDK emits them).
  * 3. `Std:JsonGet` values are allowed wherever a String/Integer/Float/Boolean argument value
- *    is, and `Std:Join` values (with a corrected JoinFunction: `On` + `Values`) wherever a
- *    String argument value is.
+ *    is, and `Std:Join` values (with a corrected JoinFunction: `On` + `Values`, whose values
+ *    may be joins too, as the SDK renders them) wherever a String argument value is.
  * 4. RegisterModel `Arguments` may carry `ModelApprovalStatus`, `DriftCheckBaselines`,
  *    `CustomerMetadataProperties` and `ModelPackageName` (the last is misplaced beside
  *    `properties` in the published schema).
@@ -78,7 +78,8 @@ export function relaxedSchema(): any {
           On: { type: 'string' },
           Values: {
             type: 'array',
-            items: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JsonGetFunction' }] },
+            // A value may itself be a join: the SageMaker Python SDK renders nested joins too.
+            items: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { $ref: '#/definitions/GetFunction' }, { $ref: '#/definitions/JsonGetFunction' }, { $ref: '#/definitions/JoinFunction' }] },
           },
         },
         required: ['On', 'Values'],
