@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Synthesis benchmark: `cdk synth` of the reference churn platform and of an empty CDK app,
+ * Synthesis benchmark: `cdk synth` of the reference churn platform and of an empty CDK app
+ * (one stack with one no-op resource, the least CloudFormation accepts),
  * run alternately in the same session, several times each. Prints the median wall time of
  * each and their ratio. Usage: npm run bench [-- --runs N]
  *
@@ -27,11 +28,16 @@ const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 function synthSeconds(command) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const start = process.hrtime.bigint();
-  execFileSync(cdk, ['synth', '--quiet', '--app', command, '--output', outdir], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1', CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true' },
-  });
+  try {
+    execFileSync(cdk, ['synth', '--quiet', '--app', command, '--output', outdir], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1', CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    });
+  } catch (e) {
+    console.error(`cdk synth failed for: ${command}\n${e.stderr}`);
+    process.exit(1);
+  }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   fs.rmSync(outdir, { recursive: true, force: true });
   return seconds;

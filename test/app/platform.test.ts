@@ -77,3 +77,10 @@ test('bin/churn-platform.ts is the app cdk.json runs', () => {
   expect(cdkJson.app).toContain('--transpile-only');
   expect(Stack.isStack(referenceStack())).toBe(true);
 });
+
+test('the benchmark\'s baseline app synthesizes under the reference app\'s flags', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildEmptyApp } = require('../../bench/empty-app');
+  const assembly = buildEmptyApp(testApp()).synth();
+  expect(Object.keys(assembly.getStackByName('Empty').template.Resources)).toEqual(['Nothing']);
+});
