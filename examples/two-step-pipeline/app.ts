@@ -32,11 +32,11 @@ export class ExistingModelBuildStack extends Stack {
       this.formatArn({ service: 'kms', resource: 'key', resourceName: '0f5d6c9e-1111-2222-3333-444455556666' }));
     const lake = new DataLake(this, 'Lake', { bucket, encryptionKey: key });
 
-    const inputData = PipelineParameter.string('InputDataUri', {
+    const inputData = PipelineParameter.stringParameter('InputDataUri', {
       defaultValue: lake.curated.s3Uri('churn/'),
       description: 'S3 prefix of the curated churn CSV files',
     });
-    const trainingInstanceType = PipelineParameter.string('TrainingInstanceType', { defaultValue: 'ml.m5.xlarge' });
+    const trainingInstanceType = PipelineParameter.stringParameter('TrainingInstanceType', { defaultValue: 'ml.m5.xlarge' });
     const runPrefix = lake.artifacts.s3Uri(`churn-training/${ExecutionVariable.PIPELINE_EXECUTION_ID.asString()}`);
 
     const preprocess = new ProcessingStep('Preprocess', {

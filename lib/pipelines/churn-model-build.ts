@@ -343,19 +343,19 @@ export class ChurnModelBuildPipeline extends Construct {
     const artifacts = lake.artifacts;
 
     // Parameters.
-    this.inputDataUrl = PipelineParameter.string('InputDataUrl', {
+    this.inputDataUrl = PipelineParameter.stringParameter('InputDataUrl', {
       defaultValue: lake.curated.s3Uri(inputPath),
       description: 'S3 URI of the curated churn data (Parquet or CSV with a header row)',
     });
-    this.aucThreshold = PipelineParameter.float('AucThreshold', {
+    this.aucThreshold = PipelineParameter.floatParameter('AucThreshold', {
       defaultValue: props.aucThreshold ?? 0.75,
       description: 'Lowest test AUC a model must reach to be registered',
     });
-    this.processingInstanceType = PipelineParameter.string('ProcessingInstanceType', {
+    this.processingInstanceType = PipelineParameter.stringParameter('ProcessingInstanceType', {
       defaultValue: processingType.instanceTypeName,
       description: 'Instance type of the preprocess, baseline and evaluate jobs',
     });
-    this.trainingInstanceType = PipelineParameter.string('TrainingInstanceType', {
+    this.trainingInstanceType = PipelineParameter.stringParameter('TrainingInstanceType', {
       defaultValue: trainingType.instanceTypeName,
       description: 'Instance type of the tuning job\'s training jobs',
     });

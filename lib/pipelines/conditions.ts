@@ -53,13 +53,13 @@ export abstract class PipelineCondition {
   }
 
   /** Any of the conditions holds. Only comparisons and membership tests can be combined. */
-  public static or(...conditions: PipelineCondition[]): PipelineCondition {
+  public static anyOf(...conditions: PipelineCondition[]): PipelineCondition {
     if (conditions.length < 2) {
-      throw invalidProp('PipelineCondition.or(conditions)', `${conditions.length} condition(s)`, 'Combine at least two conditions.');
+      throw invalidProp('PipelineCondition.anyOf(conditions)', `${conditions.length} condition(s)`, 'Combine at least two conditions.');
     }
     for (const c of conditions) {
       if (c instanceof OrCondition) {
-        throw invalidProp('PipelineCondition.or(conditions)', 'Or', 'An Or may contain only comparisons and In/NotIn conditions, not another Or.');
+        throw invalidProp('PipelineCondition.anyOf(conditions)', 'Or', 'An Or may contain only comparisons and In/NotIn conditions, not another Or.');
       }
     }
     return new OrCondition(conditions);

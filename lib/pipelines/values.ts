@@ -464,12 +464,12 @@ export interface BooleanParameterProps {
  * to the pipeline's `parameters`.
  *
  * @example
- * const threshold = PipelineParameter.float('AucThreshold', { defaultValue: 0.75 });
- * const instanceCount = PipelineParameter.integer('TrainingInstanceCount', { defaultValue: 1 });
+ * const threshold = PipelineParameter.floatParameter('AucThreshold', { defaultValue: 0.75 });
+ * const instanceCount = PipelineParameter.integerParameter('TrainingInstanceCount', { defaultValue: 1 });
  */
 export class PipelineParameter extends PipelineValue {
   /** A string parameter. */
-  public static string(name: string, props: StringParameterProps = {}): PipelineParameter {
+  public static stringParameter(name: string, props: StringParameterProps = {}): PipelineParameter {
     if (props.defaultValue !== undefined && !isUnresolved(props.defaultValue) && props.defaultValue.length > 4096) {
       throw invalidProp(`PipelineParameter(${name}).defaultValue`, `${props.defaultValue.slice(0, 40)}...`, 'A string default may be at most 4,096 characters.');
     }
@@ -477,7 +477,7 @@ export class PipelineParameter extends PipelineValue {
   }
 
   /** An integer parameter. */
-  public static integer(name: string, props: IntegerParameterProps = {}): PipelineParameter {
+  public static integerParameter(name: string, props: IntegerParameterProps = {}): PipelineParameter {
     if (props.defaultValue !== undefined && !Number.isInteger(props.defaultValue)) {
       throw invalidProp(`PipelineParameter(${name}).defaultValue`, props.defaultValue, 'An Integer parameter\'s default must be a whole number.');
     }
@@ -485,7 +485,7 @@ export class PipelineParameter extends PipelineValue {
   }
 
   /** A floating-point parameter. */
-  public static float(name: string, props: FloatParameterProps = {}): PipelineParameter {
+  public static floatParameter(name: string, props: FloatParameterProps = {}): PipelineParameter {
     if (props.defaultValue !== undefined && !Number.isFinite(props.defaultValue)) {
       throw invalidProp(`PipelineParameter(${name}).defaultValue`, props.defaultValue, 'A Float parameter\'s default must be a finite number.');
     }
@@ -493,7 +493,7 @@ export class PipelineParameter extends PipelineValue {
   }
 
   /** A boolean parameter. */
-  public static boolean(name: string, props: BooleanParameterProps = {}): PipelineParameter {
+  public static booleanParameter(name: string, props: BooleanParameterProps = {}): PipelineParameter {
     return new PipelineParameter(name, PipelineValueType.BOOLEAN, props.defaultValue, props.description);
   }
 

@@ -57,10 +57,10 @@ export function definitionOf(stack: Stack): any {
 
 /** Every step type the published schema knows, wired together; used by the schema and unit tests. */
 export function buildFullPipeline(stack: Stack, options: { retry?: boolean; vpc?: ec2.IVpc; securityGroups?: ec2.ISecurityGroup[] } = {}): p.Pipeline {
-  const threshold = p.PipelineParameter.float('AucThreshold', { defaultValue: 0.75, description: 'Lowest AUC to register' });
-  const instanceCount = p.PipelineParameter.integer('TrainingInstanceCount', { defaultValue: 1 });
-  const inputUri = p.PipelineParameter.string('InputDataUri', { defaultValue: 's3://lake/curated/churn/' });
-  const skip = p.PipelineParameter.boolean('SkipBaseline', { defaultValue: false });
+  const threshold = p.PipelineParameter.floatParameter('AucThreshold', { defaultValue: 0.75, description: 'Lowest AUC to register' });
+  const instanceCount = p.PipelineParameter.integerParameter('TrainingInstanceCount', { defaultValue: 1 });
+  const inputUri = p.PipelineParameter.stringParameter('InputDataUri', { defaultValue: 's3://lake/curated/churn/' });
+  const skip = p.PipelineParameter.booleanParameter('SkipBaseline', { defaultValue: false });
   const evaluation = new p.PropertyFile({ propertyFileName: 'EvaluationReport', outputName: 'evaluation', filePath: 'evaluation.json' });
   const retryPolicies = options.retry ? [p.RetryPolicy.stepFaults(), p.RetryPolicy.jobFaults({ maxAttempts: 3 })] : undefined;
   const executionPrefix = `s3://lake/artifacts/${p.ExecutionVariable.PIPELINE_EXECUTION_ID.asString()}`;

@@ -249,7 +249,7 @@ describe('step properties and values', () => {
     const cond = new p.ConditionStep('Cond', {
       conditions: [
         p.PipelineCondition.lessThan(train.finalMetricValue('validation:logloss'), tune.bestObjectiveValue),
-        p.PipelineCondition.or(
+        p.PipelineCondition.anyOf(
           p.PipelineCondition.isIn(p.PipelineValue.fromString(train.trainingJobName), [p.PipelineValue.fromString('a')]),
           p.PipelineCondition.notEqualTo(p.PipelineValue.fromInteger(1), p.PipelineValue.fromFloat(2)),
         ),
@@ -299,7 +299,7 @@ describe('step properties and values', () => {
 
   test('instance types with NVMe instance storage get no volume key; an instance type can come from a parameter', () => {
     const stack = testStack();
-    const type = p.PipelineParameter.string('InstanceType', { defaultValue: 'ml.m5.large' });
+    const type = p.PipelineParameter.stringParameter('InstanceType', { defaultValue: 'ml.m5.large' });
     new p.Pipeline(stack, 'P', {
       parameters: [type],
       steps: [

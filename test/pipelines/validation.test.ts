@@ -47,24 +47,24 @@ describe('step names and options', () => {
 
 describe('parameters and values', () => {
   test('fails when a parameter name is invalid', () => {
-    expect(() => p.PipelineParameter.string('has space')).toThrow(/Invalid PipelineParameter.name: received 'has space'/);
+    expect(() => p.PipelineParameter.stringParameter('has space')).toThrow(/Invalid PipelineParameter.name: received 'has space'/);
   });
   test('fails when an Integer parameter default is not whole', () => {
-    expect(() => p.PipelineParameter.integer('Count', { defaultValue: 1.5 })).toThrow(/Invalid PipelineParameter\(Count\).defaultValue: received 1.5. An Integer parameter's default must be a whole number/);
+    expect(() => p.PipelineParameter.integerParameter('Count', { defaultValue: 1.5 })).toThrow(/Invalid PipelineParameter\(Count\).defaultValue: received 1.5. An Integer parameter's default must be a whole number/);
   });
   test('fails when a Float parameter default is not finite', () => {
-    expect(() => p.PipelineParameter.float('Rate', { defaultValue: Infinity })).toThrow(/Invalid PipelineParameter\(Rate\).defaultValue: received Infinity/);
+    expect(() => p.PipelineParameter.floatParameter('Rate', { defaultValue: Infinity })).toThrow(/Invalid PipelineParameter\(Rate\).defaultValue: received Infinity/);
   });
   test('fails when a String parameter default is longer than 4,096 characters', () => {
-    expect(() => p.PipelineParameter.string('Long', { defaultValue: 'x'.repeat(4097) })).toThrow(/at most 4,096 characters/);
+    expect(() => p.PipelineParameter.stringParameter('Long', { defaultValue: 'x'.repeat(4097) })).toThrow(/at most 4,096 characters/);
   });
   test('fails when a parameter is added twice', () => {
     const stack = testStack();
-    expect(() => new p.Pipeline(stack, 'P', { parameters: [p.PipelineParameter.string('A'), p.PipelineParameter.integer('A')] }))
+    expect(() => new p.Pipeline(stack, 'P', { parameters: [p.PipelineParameter.stringParameter('A'), p.PipelineParameter.integerParameter('A')] }))
       .toThrow(/Invalid Pipeline.addParameter\(parameter\): received 'A'. Parameter names must be unique/);
   });
   test('fails when a String value is used as a number', () => {
-    expect(() => p.PipelineParameter.string('S').asNumber()).toThrow(/Invalid PipelineValue.asNumber\(\): received 'String'. Only Integer and Float values/);
+    expect(() => p.PipelineParameter.stringParameter('S').asNumber()).toThrow(/Invalid PipelineValue.asNumber\(\): received 'String'. Only Integer and Float values/);
   });
   test('fails when a whole number is expected and a fraction given', () => {
     expect(() => p.PipelineValue.fromInteger(2.5)).toThrow(/Invalid PipelineValue.fromInteger\(value\): received 2.5/);
@@ -100,12 +100,12 @@ describe('references, cycles and names in the pipeline', () => {
     expectSynthError([train], /Invalid TrainingStep\(Train\): .* It uses step 'Pre', which is not in the pipeline/);
   });
   test('fails when a step uses a parameter the pipeline does not declare', () => {
-    const count = p.PipelineParameter.integer('Count', { defaultValue: 1 });
+    const count = p.PipelineParameter.integerParameter('Count', { defaultValue: 1 });
     expectSynthError([proc('Pre', { instanceCount: count.asNumber() })], /Invalid ProcessingStep\(Pre\): received 'Count'. It uses parameter 'Count', which is not in the pipeline's parameters/);
   });
   test('fails when a parameter is declared with another type', () => {
-    const used = p.PipelineParameter.integer('Count');
-    expectSynthError([proc('Pre', { instanceCount: used.asNumber() })], /as Integer, but the pipeline declares it as String/, [p.PipelineParameter.string('Count')]);
+    const used = p.PipelineParameter.integerParameter('Count');
+    expectSynthError([proc('Pre', { instanceCount: used.asNumber() })], /as Integer, but the pipeline declares it as String/, [p.PipelineParameter.stringParameter('Count')]);
   });
   test('fails when a property file belongs to a step that is not in the pipeline', () => {
     const file = new p.PropertyFile({ propertyFileName: 'Report', outputName: 'out', filePath: 'r.json' });
@@ -179,11 +179,11 @@ describe('conditions', () => {
     expect(() => p.PipelineCondition.notIn(s, [])).toThrow(/Invalid PipelineCondition.notIn\(values\)/);
   });
   test('fails when Or combines fewer than two conditions', () => {
-    expect(() => p.PipelineCondition.or(p.PipelineCondition.equalTo(s, s))).toThrow(/Invalid PipelineCondition.or\(conditions\): received '1 condition\(s\)'/);
+    expect(() => p.PipelineCondition.anyOf(p.PipelineCondition.equalTo(s, s))).toThrow(/Invalid PipelineCondition.anyOf\(conditions\): received '1 condition\(s\)'/);
   });
   test('fails when Or nests an Or', () => {
-    const or = p.PipelineCondition.or(p.PipelineCondition.equalTo(s, s), p.PipelineCondition.equalTo(n, n));
-    expect(() => p.PipelineCondition.or(or, p.PipelineCondition.equalTo(s, s))).toThrow(/An Or may contain only comparisons/);
+    const or = p.PipelineCondition.anyOf(p.PipelineCondition.equalTo(s, s), p.PipelineCondition.equalTo(n, n));
+    expect(() => p.PipelineCondition.anyOf(or, p.PipelineCondition.equalTo(s, s))).toThrow(/An Or may contain only comparisons/);
   });
   test('fails when a condition step has no conditions', () => {
     expect(() => new p.ConditionStep('C', { conditions: [], ifSteps: [new p.FailStep('F')] })).toThrow(/Invalid ConditionStep\(C\).conditions: received \[\]. Give at least one condition/);
@@ -238,7 +238,7 @@ describe('job resources', () => {
     expect(() => p.JobInstanceType.of('m5.large')).toThrow(/Invalid JobInstanceType.of\(instanceType\): received 'm5.large'/);
   });
   test('fails when an instance type parameter is not a String', () => {
-    expect(() => p.JobInstanceType.fromParameter(p.PipelineParameter.integer('Type'))).toThrow(/received 'Type \(Integer\)'. The parameter must be a String parameter/);
+    expect(() => p.JobInstanceType.fromParameter(p.PipelineParameter.integerParameter('Type'))).toThrow(/received 'Type \(Integer\)'. The parameter must be a String parameter/);
   });
 });
 
