@@ -5,8 +5,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { DataLakeZone } from './data-lake-zone';
-import { acknowledgeNag, COMPLIANCE_PACKS, NagPack } from '../security/acknowledge';
+import { acknowledgeNag, acknowledgeWildcards, COMPLIANCE_PACKS, NagPack } from '../security/acknowledge';
 import { NameRule } from '../security/names';
+import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateWholeDays } from '../security/validation';
 
 /**
@@ -350,6 +351,9 @@ export class DataLake extends DataLakeBase {
     if (props.serverAccessLogsPrefix !== undefined) {
       NameRule.S3_KEY_PREFIX.validate('DataLakeProps.serverAccessLogsPrefix', props.serverAccessLogsPrefix);
     }
+    if (!props.bucket) {
+      validateLifecycle(props);
+    }
 
     if (props.bucket) {
       this.bucket = props.bucket;
@@ -360,79 +364,109 @@ export class DataLake extends DataLakeBase {
           'zone grants will carry no KMS permissions. Pass the bucket\'s KMS key if it uses one.');
       }
     } else {
-      const lifecycle = validateLifecycle(props);
       const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
         description: `Encrypts the data lake ${this.node.path}`,
         enableKeyRotation: true,
         removalPolicy,
       });
       this.encryptionKey = key;
-      const logPrefix = props.serverAccessLogsPrefix ?? 'data-lake/';
-      const logBucket = props.serverAccessLogsBucket ?? this.createLogBucket(removalPolicy, props.autoDeleteObjects ?? false);
-      this.serverAccessLogsBucket = logBucket;
-
-      const bucket = new s3.Bucket(this, 'Bucket', {
-        bucketName: props.bucketName,
-        encryption: s3.BucketEncryption.KMS,
-        encryptionKey: key,
-        bucketKeyEnabled: true,
-        enforceSSL: true,
-        minimumTLSVersion: 1.2,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        versioned: true,
-        removalPolicy,
-        autoDeleteObjects: props.autoDeleteObjects,
-        replicationRules: props.replicationDestination ? [{
-          destination: props.replicationDestination,
-          kmsKey: props.replicationDestinationKey,
-          sseKmsEncryptedObjects: true,
-          deleteMarkerReplication: true,
-          priority: 1,
-        }] : undefined,
-      });
-      this.bucket = bucket;
-      if (!props.replicationDestination) {
-        acknowledgeNag(bucket, 'S3BucketReplicationEnabled', COMPLIANCE_PACKS,
-          'Cross-region replication needs a destination bucket in another region, which only the user can provide (DataLakeProps.replicationDestination); without one the lake is single-region by choice.');
-      }
-      const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
-      // Logging and EventBridge are set on the L1: the L2 routes both through
-      // feature-flag-dependent ACLs or a custom-resource Lambda, and we want neither.
-      cfnBucket.loggingConfiguration = {
-        destinationBucketName: logBucket.bucketName,
-        logFilePrefix: logPrefix,
-      };
-      if (logBucket instanceof s3.Bucket) {
-        logBucket.addToResourcePolicy(new iam.PolicyStatement({
-          sid: 'AllowS3ServerAccessLogDelivery',
-          principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-          actions: ['s3:PutObject'],
-          resources: [logBucket.arnForObjects(`${logPrefix}*`)],
-          conditions: {
-            ArnLike: { 'aws:SourceArn': bucket.bucketArn },
-            StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-          },
-        }));
-      }
-      if (props.eventBridgeEnabled ?? true) {
-        cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
-      }
-      const zones = makeZones(bucket, key, props.zonePrefixes);
-      for (const rule of lifecycle(zones.raw.keyPrefix)) {
-        bucket.addLifecycleRule(rule);
-      }
-      this.raw = zones.raw;
-      this.curated = zones.curated;
-      this.features = zones.features;
-      this.artifacts = zones.artifacts;
-      return;
+      this.serverAccessLogsBucket = props.serverAccessLogsBucket ?? this.createLogBucket(removalPolicy, props.autoDeleteObjects ?? false);
+      this.bucket = this.createBucket(props, key, this.serverAccessLogsBucket, removalPolicy);
     }
     const zones = makeZones(this.bucket, this.encryptionKey, props.zonePrefixes);
     this.raw = zones.raw;
     this.curated = zones.curated;
     this.features = zones.features;
     this.artifacts = zones.artifacts;
+    if (!props.bucket) {
+      for (const rule of lifecycleRules(props, this.raw.keyPrefix)) {
+        (this.bucket as s3.Bucket).addLifecycleRule(rule);
+      }
+    }
+  }
+
+  private createBucket(props: DataLakeProps, key: kms.IKey, logBucket: s3.IBucket, removalPolicy: RemovalPolicy): s3.Bucket {
+    const logPrefix = props.serverAccessLogsPrefix ?? 'data-lake/';
+    // S3 assumes this role to replicate; a PlatformRole keeps its grants out of an inline policy.
+    const replicationRole = props.replicationDestination ? new PlatformRole(this, 'ReplicationRole', {
+      assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+      description: `Replicates the data lake ${this.node.path}`,
+    }) : undefined;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: props.bucketName,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy,
+      autoDeleteObjects: props.autoDeleteObjects,
+      replicationRole,
+      replicationRules: props.replicationDestination ? [{
+        destination: props.replicationDestination,
+        kmsKey: props.replicationDestinationKey,
+        sseKmsEncryptedObjects: true,
+        deleteMarkerReplication: true,
+        priority: 1,
+      }] : undefined,
+    });
+    if (replicationRole && props.replicationDestination) {
+      // With its own role given, the bucket grants nothing itself: the permissions S3
+      // replication of SSE-KMS objects needs, and no more.
+      const destination = props.replicationDestination;
+      replicationRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+        resources: [bucket.bucketArn],
+      }));
+      replicationRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+        resources: [bucket.arnForObjects('*')],
+      }));
+      replicationRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
+        resources: [destination.arnForObjects('*')],
+      }));
+      replicationRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.${Stack.of(this).urlSuffix}` } },
+      }));
+      replicationRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [props.replicationDestinationKey!.keyArn],
+      }));
+      acknowledgeWildcards(replicationRole, [], [bucket.arnForObjects('*'), destination.arnForObjects('*')],
+        'Replication reads every object version of the lake and writes its replica under the same key in the destination bucket; objects can only be named by wildcard.');
+    } else {
+      acknowledgeNag(bucket, 'S3BucketReplicationEnabled', COMPLIANCE_PACKS,
+        'Cross-region replication needs a destination bucket in another region, which only the user can provide (DataLakeProps.replicationDestination); without one the lake is single-region by choice.');
+    }
+    const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
+    // Logging and EventBridge are set on the L1: the L2 routes both through
+    // feature-flag-dependent ACLs or a custom-resource Lambda, and we want neither.
+    cfnBucket.loggingConfiguration = {
+      destinationBucketName: logBucket.bucketName,
+      logFilePrefix: logPrefix,
+    };
+    if (logBucket instanceof s3.Bucket) {
+      logBucket.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'AllowS3ServerAccessLogDelivery',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [logBucket.arnForObjects(`${logPrefix}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        },
+      }));
+    }
+    if (props.eventBridgeEnabled ?? true) {
+      cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    }
+    return bucket;
   }
 
   private createLogBucket(removalPolicy: RemovalPolicy, autoDeleteObjects: boolean): s3.Bucket {
@@ -492,14 +526,18 @@ interface DataLakeZones {
   readonly artifacts: DataLakeZone;
 }
 
-/**
- * Validates the lifecycle durations and returns a function that renders the rules for the
- * raw zone's prefix.
- */
-function validateLifecycle(props: DataLakeProps): (rawPrefix: string) => s3.LifecycleRule[] {
-  const ia = props.rawInfrequentAccessAfter ?? Duration.days(30);
-  const archive = props.rawArchiveAfter ?? Duration.days(90);
-  const noncurrentArchive = props.noncurrentVersionArchiveAfter ?? Duration.days(30);
+/** The lifecycle durations, defaults applied. */
+function lifecycleDurations(props: DataLakeProps) {
+  return {
+    ia: props.rawInfrequentAccessAfter ?? Duration.days(30),
+    archive: props.rawArchiveAfter ?? Duration.days(90),
+    noncurrentArchive: props.noncurrentVersionArchiveAfter ?? Duration.days(30),
+  };
+}
+
+/** Checks the lifecycle durations against S3's rules. */
+function validateLifecycle(props: DataLakeProps): void {
+  const { ia, archive, noncurrentArchive } = lifecycleDurations(props);
   const maxDays = 100 * 365;
   validateWholeDays('DataLakeProps.rawInfrequentAccessAfter', ia, 30, maxDays);
   validateWholeDays('DataLakeProps.rawArchiveAfter', archive, 1, maxDays);
@@ -519,7 +557,12 @@ function validateLifecycle(props: DataLakeProps): (rawPrefix: string) => s3.Life
     throw invalidProp('DataLakeProps.noncurrentVersionExpiration', props.noncurrentVersionExpiration,
       `It must be later than noncurrentVersionArchiveAfter (${noncurrentArchive.toHumanString()}).`);
   }
-  return (rawPrefix: string) => [
+}
+
+/** The lifecycle rules of a new lake bucket: raw-zone tiering and noncurrent versions. */
+function lifecycleRules(props: DataLakeProps, rawPrefix: string): s3.LifecycleRule[] {
+  const { ia, archive, noncurrentArchive } = lifecycleDurations(props);
+  return [
     {
       id: 'raw-tiering',
       prefix: rawPrefix,

@@ -365,3 +365,44 @@ describe('DataLake metrics', () => {
     expect(lake.metricNumberOfObjects({ statistic: 'Maximum' }).statistic).toBe('Maximum');
   });
 });
+
+describe('DataLake replication and your own bucket', () => {
+  test('replication uses a role without inline policy that may read the source and replicate into the destination only', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Replicated');
+    const destination = s3.Bucket.fromBucketName(stack, 'Replica', 'lake-replica-eu-central-1');
+    const replicaKey = kms.Key.fromKeyArn(stack, 'ReplicaKey', 'arn:aws:kms:eu-central-1:111111111111:key/abcd');
+    new DataLake(stack, 'Lake', { replicationDestination: destination, replicationDestinationKey: replicaKey });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 's3.amazonaws.com' } })] },
+    });
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^LakeReplicationRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([
+        Match.objectLike({
+          Action: Match.arrayWith(['s3:ReplicateObject']),
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::lake-replica-eu-central-1/*']] },
+        }),
+      ]) },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ReplicationConfiguration: { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeReplicationRole'), 'Arn'] } },
+    });
+    expectNoFindings(app);
+  });
+
+  test('your own bucket gets no lifecycle rules, policies or notifications from the lake', () => {
+    const stack = testStack();
+    const bucket = new s3.Bucket(stack, 'Mine', { versioned: true });
+    new DataLake(stack, 'Lake', { bucket });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: Match.absent(),
+      NotificationConfiguration: Match.absent(),
+      LoggingConfiguration: Match.absent(),
+    });
+  });
+});
