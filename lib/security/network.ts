@@ -87,7 +87,9 @@ export interface MlNetworkProps {
   /**
    * Bring your own VPC. The network then defines no VPC, flow log or S3 gateway endpoint
    * (set `s3GatewayEndpoint: true` if your VPC lacks one), only the security groups and the
-   * interface endpoints you ask for.
+   * interface endpoints you ask for. The job security group allows HTTPS out to any address:
+   * in subnets that route to a NAT gateway that includes the internet, so choose isolated
+   * `vpcSubnets` to keep jobs off it.
    *
    * @default - a new VPC with isolated subnets only (no NAT gateway, no internet gateway)
    */
