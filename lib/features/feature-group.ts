@@ -218,7 +218,8 @@ export interface FeatureGroupProps {
   readonly onlineStoreKey?: kms.IKey;
 
   /**
-   * The online store's storage tier. Needs `onlineStoreEnabled`.
+   * The online store's storage tier. Needs `onlineStoreEnabled`. `InMemory` does not
+   * replicate to an offline store, so it cannot be combined with `offlineStoreLake`.
    *
    * @default OnlineStoreStorageType.STANDARD
    */
@@ -850,6 +851,14 @@ function validateStoreProps(props: FeatureGroupProps, onlineEnabled: boolean, of
         throw invalidProp(`FeatureGroupProps.${prop}`, describeSetting(value), 'It configures the offline store, so it needs offlineStoreLake.');
       }
     }
+  }
+  // "An online store feature group with the InMemory storage type enabled does not currently
+  // support a corresponding feature group in the offline store (no online to offline
+  // replication)": SageMaker Developer Guide, "Offline store" (feature-store-storage-configurations-offline-store).
+  if (onlineEnabled && offlineEnabled && props.onlineStoreStorageType === OnlineStoreStorageType.IN_MEMORY) {
+    throw invalidProp('FeatureGroupProps.onlineStoreStorageType', OnlineStoreStorageType.IN_MEMORY.name,
+      'An InMemory online store does not replicate to an offline store, so it cannot be combined with offlineStoreLake; ' +
+      'use OnlineStoreStorageType.STANDARD for a group with both stores, or a separate offline-only group.');
   }
   if (props.onlineStoreTtl !== undefined && !props.onlineStoreTtl.isUnresolved()) {
     const seconds = props.onlineStoreTtl.toSeconds({ integral: false });

@@ -55,7 +55,10 @@ export interface FeatureDefinition {
 export class OnlineStoreStorageType {
   /** The standard tier, backed by durable storage. Supports provisioned throughput. */
   public static readonly STANDARD = new OnlineStoreStorageType('Standard');
-  /** The in-memory tier for the lowest read latency. On-demand throughput only. */
+  /**
+   * The in-memory tier for the lowest read latency. On-demand throughput only, and no
+   * offline store (records are not replicated from it).
+   */
   public static readonly IN_MEMORY = new OnlineStoreStorageType('InMemory');
 
   /**

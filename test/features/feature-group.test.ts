@@ -533,6 +533,12 @@ describe('validation', () => {
     })).toThrow(/Invalid FeatureGroupProps.throughput: received 'Provisioned'. Provisioned throughput is only for offline-only groups or a Standard online store/);
   });
 
+  test('fails when an in-memory online store is combined with an offline store', () => {
+    expect(() => withLake({ onlineStoreStorageType: OnlineStoreStorageType.IN_MEMORY }))
+      .toThrow(/Invalid FeatureGroupProps.onlineStoreStorageType: received 'InMemory'. An InMemory online store does not replicate to an offline store, so it cannot be combined with offlineStoreLake/);
+    expect(() => withLake({ onlineStoreStorageType: OnlineStoreStorageType.STANDARD })).not.toThrow();
+  });
+
   test('fails when the Glue database or table name is not Athena-compatible', () => {
     expect(() => withLake({ offlineStoreDatabaseName: 'ML-Features' }))
       .toThrow(/Invalid FeatureGroupProps.offlineStoreDatabaseName: received 'ML-Features'. It must be 1 to 255 lowercase letters, digits and underscores/);
