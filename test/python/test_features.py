@@ -136,6 +136,16 @@ def test_duplicate_customers_keep_the_last_row(raw):
     assert out.iloc[0]["tenure_months"] == 2
 
 
+def test_rows_without_a_customer_id_are_dropped_not_ingested_as_none_or_nan(raw):
+    # Parquet gives None/NaN for a null string column; neither may become a customer "None"/"nan".
+    head = raw.head(4).astype(object).copy()
+    head.loc[1, "customerID"] = None
+    head.loc[2, "customerID"] = float("nan")
+    head.loc[3, "customerID"] = "  "
+    out = cf.compute_features(head, EVENT_TIME)
+    assert out["customer_id"].tolist() == ["7590-VHVEG"]
+
+
 def test_curated_event_time_decides_which_duplicate_wins(raw):
     base = raw[raw["customerID"] == "7590-VHVEG"].copy()
     newer = base.assign(tenure="5", event_time="2026-11-21T10:00:00Z")

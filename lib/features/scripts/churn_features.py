@@ -173,8 +173,9 @@ def compute_features(curated, event_time):
       ``monthly_charges * tenure_months``, i.e. 0.0 for tenure 0.
     - ``avg_monthly_charges`` is ``total_charges / tenure_months``, or ``monthly_charges``
       when tenure is 0.
-    - Rows are de-duplicated on customer_id (the row with the latest ``event_time`` column
-      if the curated data has one, else the last row) and sorted by it.
+    - Rows without a customer id (blank or null) are dropped. The others are de-duplicated
+      on customer_id (the row with the latest ``event_time`` column if the curated data has
+      one, else the last row) and sorted by it.
 
     Returns a DataFrame whose columns are exactly the FEATURES names, in order.
     """
@@ -185,7 +186,10 @@ def compute_features(curated, event_time):
     if source_time is not None:
         df["_source_time"] = pd.to_datetime(curated[source_time], utc=True, errors="coerce")
         df = df.sort_values("_source_time", kind="mergesort", na_position="first")
-    df["customerID"] = df["customerID"].astype(str).str.strip()
+    # A null id (None/NaN from Parquet) must not become the string "None" or "nan": such rows,
+    # like blank ids, identify no customer and are dropped.
+    ids = df["customerID"]
+    df["customerID"] = ids.where(ids.notna(), "").astype(str).str.strip()
     df = df[df["customerID"] != ""]
     df = df.drop_duplicates(subset="customerID", keep="last").sort_values("customerID", kind="mergesort")
     df = df.reset_index(drop=True)
