@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
@@ -10,7 +9,7 @@ import { PipelineCondition } from './conditions';
 import { ConditionStep, FailStep } from './control';
 import { CreateModelStep, RegisterModelStep, TransformStep, AssembleWith, SplitType } from './model';
 import { Pipeline } from './pipeline';
-import { ProcessingCode, ProcessingStep } from './processing';
+import { grantReadFileInput, ProcessingCode, ProcessingStep } from './processing';
 import { JobInstanceType } from './step';
 import { HyperparameterRange, ScalingType, TuningObjective, TuningStep, TuningStrategy } from './training';
 import { ExecutionVariable, PipelineParameter, PipelineValue, PropertyFile } from './values';
@@ -506,11 +505,7 @@ export class ChurnModelBuildPipeline extends Construct {
       removalPolicy: props.removalPolicy,
     });
     // Read of the feature code's one object (asset.grantRead would grant the whole assets bucket).
-    iam.Grant.addToPrincipal({
-      grantee: this.pipeline,
-      actions: ['s3:GetObject'],
-      resourceArns: [featuresModule.bucket.arnForObjects(featuresKey)],
-    });
+    grantReadFileInput(this.pipeline, featuresModule.bucket, featuresKey);
     lake.curated.grantRead(this.pipeline);
     artifacts.grantRead(this.pipeline);
     artifacts.grantWrite(this.pipeline);

@@ -62,6 +62,21 @@ export abstract class ProcessingCode {
   public abstract bind(scope: Construct, id: string, grantee: iam.IGrantable): ProcessingCodeConfig;
 }
 
+/**
+ * Grants what a job needs to download one S3 object given as an `S3Prefix` input: the object
+ * (`s3:GetObject`), and listing the bucket with exactly its key as prefix (`s3:ListBucket`),
+ * which SageMaker does to find the objects under an `S3Prefix` URI. Internal.
+ */
+export function grantReadFileInput(grantee: iam.IGrantable, bucket: s3.IBucket, key: string): void {
+  iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [bucket.arnForObjects(key)] });
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:ListBucket'],
+    resourceArns: [bucket.bucketArn],
+    conditions: { StringEquals: { 's3:prefix': key } },
+  });
+}
+
 class AssetCode extends ProcessingCode {
   constructor(private readonly filePath: string) {
     super();
@@ -76,7 +91,7 @@ class AssetCode extends ProcessingCode {
       throw invalidProp('ProcessingCode.fromAsset(filePath)', this.filePath, 'It must be a single file, not a directory.');
     }
     // Read of this one object only (asset.grantRead would grant the whole assets bucket).
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [asset.bucket.arnForObjects(asset.s3ObjectKey)] });
+    grantReadFileInput(grantee, asset.bucket, asset.s3ObjectKey);
     return { s3Uri: asset.s3ObjectUrl, fileName: asset.s3ObjectKey };
   }
 }
@@ -90,7 +105,7 @@ class BucketCode extends ProcessingCode {
   }
 
   public bind(_scope: Construct, _id: string, grantee: iam.IGrantable): ProcessingCodeConfig {
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.bucket.arnForObjects(this.key)] });
+    grantReadFileInput(grantee, this.bucket, this.key);
     this.bucket.encryptionKey?.grantDecrypt(grantee);
     const fileName = isUnresolved(this.key) ? this.key : this.key.split('/').pop()!;
     return { s3Uri: this.bucket.s3UrlForObject(this.key), fileName };

@@ -417,8 +417,14 @@ describe('ChurnModelBuildPipeline: resources and grants', () => {
     expect(lakeObjects.sort()).toEqual(['getatt-LakeBucketB1D32E10-Arn/artifacts/*', 'getatt-LakeBucketB1D32E10-Arn/curated/*']);
     expect(resourcesOf('s3:PutObject')).toEqual(['getatt-LakeBucketB1D32E10-Arn/artifacts/*']);
     expect(allows('s3:DeleteObject')).toEqual([]);
-    const listPrefixes = allows('s3:ListBucket').flatMap(s => s.Condition.StringLike['s3:prefix']);
-    expect(listPrefixes.sort()).toEqual(['artifacts/', 'artifacts/*', 'curated/', 'curated/*']);
+    const lakeLists = allows('s3:ListBucket').filter(s => s.Condition.StringLike);
+    expect(lakeLists.flatMap(s => s.Condition.StringLike['s3:prefix']).sort()).toEqual(['artifacts/', 'artifacts/*', 'curated/', 'curated/*']);
+    // SageMaker lists an S3Prefix input's prefix before downloading it: each code object may
+    // be listed by its exact key, nothing else of the assets bucket.
+    const assetLists = allows('s3:ListBucket').filter(s => !s.Condition.StringLike);
+    expect(assetLists.every(s => s.Action.length === 1 && s.Resource.length === 1 && s.Resource[0] === 'arn:aws:s3:::RESOLVED')).toBe(true);
+    expect(assetLists.flatMap(s => [s.Condition.StringEquals['s3:prefix']].flat()).sort())
+      .toEqual(assetObjects.map(r => r.split('/').pop()).sort());
     expect(statements.some(s => s.Action.some(a => a === 's3:*' || a === '*'))).toBe(false);
 
     const register = allows('sagemaker:CreateModelPackage');

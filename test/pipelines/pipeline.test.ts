@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -321,6 +322,23 @@ describe('step properties and values', () => {
     const args = definitionOf(stack).Steps[0].Arguments;
     expect(args.AppSpecification.ContainerEntrypoint).toEqual(['python3', '-u', '/opt/ml/processing/input/code/prep.py']);
     expect(args.ProcessingInputs[0].S3Input.S3Uri).toBe('s3://code-bucket/code/prep.py');
+  });
+
+  test('the role may list a script\'s S3Prefix input by its exact key (SageMaker lists the prefix before it downloads)', () => {
+    const stack = testStack();
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'code-bucket');
+    new p.Pipeline(stack, 'P', {
+      steps: [
+        proc('FromBucket', { code: p.ProcessingCode.fromBucket(bucket, 'code/prep.py') }),
+        proc('FromAsset', { code: p.ProcessingCode.fromAsset(path.join(__dirname, 'fixtures', 'preprocess.py')) }),
+      ],
+    });
+    const lists = roleStatements(stack).filter(s => s.Action === 's3:ListBucket');
+    expect(lists).toHaveLength(2);
+    expect(lists[0].Condition).toEqual({ StringEquals: { 's3:prefix': 'code/prep.py' } });
+    expect(JSON.stringify(lists[0].Resource)).toContain(':s3:::code-bucket');
+    expect(lists[1].Condition.StringEquals['s3:prefix']).toMatch(/^[0-9a-f]{64}\.py$/);
+    expect(definitionOf(stack).Steps[1].Arguments.ProcessingInputs.find((i: any) => i.InputName === 'code').S3Input.S3DataType).toBe('S3Prefix');
   });
 });
 
