@@ -26,6 +26,8 @@ const INPUT_DIR = '/opt/ml/processing/input/curated';
 const MAX_JOB_NAME_PREFIX = 26;
 /** ML instance type names, e.g. `ml.m5.large`. */
 const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
+/** Longest processing job run: `ProcessingStoppingCondition.MaxRuntimeInSeconds` is at most 777,600 s (9 days). */
+const MAX_RUNTIME_DAYS = 9;
 /** Processing jobs' CloudWatch log group. */
 const PROCESSING_LOG_GROUP = '/aws/sagemaker/ProcessingJobs';
 /** EC2 actions SageMaker needs to put a job's network interfaces in a VPC. */
@@ -101,7 +103,8 @@ export interface FeatureIngestionProps {
   readonly volumeSize?: Size;
 
   /**
-   * How long a job may run before SageMaker stops it, 1 second to 5 days.
+   * How long a job may run before SageMaker stops it, 1 second to 9 days (the processing
+   * API's `MaxRuntimeInSeconds` limit, 777,600 seconds).
    *
    * @default Duration.hours(1)
    */
@@ -205,7 +208,7 @@ export class FeatureIngestion extends Construct {
       validateIntegerRange('FeatureIngestionProps.volumeSize (GiB)', gib, 1, 16384);
     }
     const maxRuntime = props.maxRuntime ?? Duration.hours(1);
-    validateDurationRange('FeatureIngestionProps.maxRuntime', maxRuntime, Duration.seconds(1), Duration.days(5));
+    validateDurationRange('FeatureIngestionProps.maxRuntime', maxRuntime, Duration.seconds(1), Duration.days(MAX_RUNTIME_DAYS));
     validateIntegerRange('FeatureIngestionProps.retryAttempts', props.retryAttempts, 0, 185);
     const maxEventAge = props.maxEventAge ?? Duration.hours(1);
     validateDurationRange('FeatureIngestionProps.maxEventAge', maxEventAge, Duration.minutes(1), Duration.hours(24));

@@ -220,8 +220,10 @@ describe('FeatureIngestion', () => {
       expect(() => setup({ volumeSize: Size.mebibytes(1536) })).toThrow(/received 1.5/);
     });
 
-    test('fails when the maximum runtime is longer than 5 days', () => {
-      expect(() => setup({ maxRuntime: Duration.days(6) })).toThrow(/Invalid FeatureIngestionProps.maxRuntime: received 6 days. It must be from 1 second to 5 days./);
+    test('fails when the maximum runtime is longer than 9 days (the API\'s 777,600 seconds)', () => {
+      expect(() => setup({ maxRuntime: Duration.seconds(777_601) })).toThrow(/Invalid FeatureIngestionProps.maxRuntime: received 9 days 1 second. It must be from 1 second to 9 days./);
+      expect(() => setup({ maxRuntime: Duration.days(6) })).not.toThrow();
+      expect(() => setup({ maxRuntime: Duration.seconds(777_600) })).not.toThrow();
     });
 
     test('fails when retry attempts are out of range', () => {
