@@ -61,11 +61,16 @@ export class PartitionKey {
   /**
    * A key with your own jq 1.6 expression, evaluated against each record.
    *
+   * The expression is wrapped in parentheses: Firehose evaluates all keys as one jq object,
+   * `{"name":<query>,...}`, whose values jq 1.6 parses only as a path or a pipe, so an
+   * alternative (`//`), a comma, `and` or `or` would otherwise be a syntax error.
+   *
    * @param name the key name
    * @param jqQuery a jq expression, e.g. `.customer.region`
    */
   public static of(name: string, jqQuery: string): PartitionKey {
-    return new PartitionKey(name, jqQuery);
+    checkQuery(name, jqQuery);
+    return new PartitionKey(name, `(${jqQuery})`);
   }
 
   /** The key name, used in the S3 prefix and as the partition column name. */
@@ -80,11 +85,14 @@ export class PartitionKey {
         'A partition key name must be 1 to 64 lowercase letters, digits and underscores, starting with a letter ' +
         '(it becomes a Hive-style path segment and a Glue partition column, which Glue stores in lowercase).');
     }
-    if (jqQuery.trim().length === 0) {
-      throw invalidProp(`PartitionKey(${name}).jqQuery`, jqQuery, 'It must be a non-empty jq 1.6 expression, e.g. `.event_type`.');
-    }
     this.name = name;
     this.jqQuery = jqQuery;
+  }
+}
+
+function checkQuery(name: string, jqQuery: string): void {
+  if (jqQuery.trim().length === 0) {
+    throw invalidProp(`PartitionKey(${name}).jqQuery`, jqQuery, 'It must be a non-empty jq 1.6 expression, e.g. `.event_type`.');
   }
 }
 

@@ -303,6 +303,28 @@ describe('StreamingIngestion options', () => {
     });
   });
 
+  test('a custom jq query is parenthesized, so an alternative or a comma stays one object value (jq 1.6 grammar)', () => {
+    const { stack, lake } = lakeFixture();
+    new StreamingIngestion(stack, 'Ingest', {
+      dataLake: lake,
+      partitionKeys: [PartitionKey.of('region', '.customer.region // "unknown"'), PartitionKey.fromField('event_type', 'event_type')],
+    });
+    // jq 1.6 rejects {"region":.customer.region // "unknown"} ("syntax error, unexpected //").
+    Template.fromStack(stack).hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        ProcessingConfiguration: Match.objectLike({
+          Processors: Match.arrayWith([Match.objectLike({
+            Type: 'MetadataExtraction',
+            Parameters: Match.arrayWith([{
+              ParameterName: 'MetadataExtractionQuery',
+              ParameterValue: '{"region":(.customer.region // "unknown"),"event_type":.event_type}',
+            }]),
+          })]),
+        }),
+      }),
+    });
+  });
+
   test('a provisioned stream gets its shard count and retention', () => {
     const { stack, lake } = lakeFixture();
     new StreamingIngestion(stack, 'Ingest', {
