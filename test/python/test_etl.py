@@ -79,6 +79,16 @@ def test_a_blank_total_charges_with_tenure_is_unknown_not_zero():
     assert pd.isna(out[4])
 
 
+def test_a_fractional_or_out_of_range_tenure_is_null_not_a_crash(csv):
+    events = as_events(csv.head(5))
+    events['tenure'] = ['1.5', '99999999999', 'abc', '12.0', ' 7 ']
+    out = ct.transform(events).set_index('customer_id')['tenure']
+    ids = list(csv.head(5)['customerID'])
+    assert out[ids[:3]].isna().all()
+    assert out[ids[3]] == 12 and out[ids[4]] == 7
+    assert str(out.dtype) == 'Int32'
+
+
 def test_values_survive_casting(csv, curated):
     by_id = curated.set_index('customer_id')
     for _, row in csv.sample(50, random_state=7).iterrows():

@@ -86,6 +86,17 @@ def parse_yes_no(series: pd.Series) -> pd.Series:
     return _text(series).str.lower().map(_YES_NO).astype('Int32')
 
 
+def parse_int(series: pd.Series) -> pd.Series:
+    """Whole numbers to a nullable Int32; blanks, junk, fractions and values outside int32 are null.
+
+    A cast that raised on one bad record would fail the whole Glue run instead of leaving the
+    value to the data-quality rules.
+    """
+    values = pd.to_numeric(_text(series), errors='coerce').astype('float64')
+    whole = (values == values.round()) & values.between(-2**31, 2**31 - 1)
+    return values.where(whole).astype('Int32')
+
+
 def parse_total_charges(total: pd.Series, tenure: pd.Series) -> pd.Series:
     """TotalCharges as float: blank with tenure 0 is 0.0, other blanks or junk are null."""
     values = pd.to_numeric(_text(total), errors='coerce').astype('float64')
@@ -104,7 +115,7 @@ def cast(df: pd.DataFrame) -> pd.DataFrame:
     for source, curated in CURATED_NAMES.items():
         column = raw[source.lower()] if source.lower() in raw else pd.Series(pd.NA, index=raw.index)
         out[curated] = _text(column)
-    out['tenure'] = pd.to_numeric(out['tenure'], errors='coerce').astype('Int32')
+    out['tenure'] = parse_int(out['tenure'])
     out['senior_citizen'] = parse_yes_no(out['senior_citizen'])
     out['churn'] = parse_yes_no(out['churn'])
     out['monthly_charges'] = pd.to_numeric(out['monthly_charges'], errors='coerce').astype('float64')
