@@ -225,7 +225,11 @@ def evaluate(rule, frame):
         return bool(values.notna().all())
     if kind == 'IsUnique':
         return bool(values.is_unique)
-    present = values.dropna()
+    # Glue DQDL: "For all ColumnValues rules (other than != and NOT IN), NULL rows will fail
+    # the rule" (AWS Glue developer guide, DQDL rule types, ColumnValues, Null behavior).
+    if values.isna().any():
+        return False
+    present = values
     if expr.startswith('in '):
         allowed = eval(expr[3:])  # a literal list of strings or numbers
         return bool(present.isin(allowed).all())
@@ -261,7 +265,18 @@ def test_the_ruleset_catches_bad_data(curated):
     assert failed == [
         'IsUnique "customer_id"',
         'IsComplete "churn"',
+        'ColumnValues "churn" in [0, 1]',  # a null fails ColumnValues too
         'ColumnValues "tenure" <= 100',
         'ColumnValues "monthly_charges" > 0',
         'ColumnValues "contract" in ["Month-to-month", "One year", "Two year"]',
     ]
+
+
+def test_a_blank_total_charges_with_tenure_fails_the_ruleset(csv):
+    """Glue fails ColumnValues on nulls, so an unknown total charge stops the run (it is not
+    written as if it were valid)."""
+    events = as_events(csv.head(20))
+    events.loc[events.index[0], 'tenure'] = '5'
+    events.loc[events.index[0], 'TotalCharges'] = ' '
+    failed = [r for r in dq_rules() if not evaluate(r, ct.transform(events))]
+    assert failed == ['ColumnValues "total_charges" >= 0']
