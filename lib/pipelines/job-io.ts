@@ -65,14 +65,15 @@ export interface ProcessingInput {
   readonly destination?: string;
 
   /**
-   * How the S3 data is addressed.
+   * How the S3 data is addressed: `S3_PREFIX` or `MANIFEST_FILE` (`AUGMENTED_MANIFEST_FILE`
+   * is for training only).
    *
    * @default S3DataType.S3_PREFIX
    */
   readonly s3DataType?: S3DataType;
 
   /**
-   * How the data reaches the container.
+   * How the data reaches the container: `FILE` or `PIPE` (`FAST_FILE` is for training only).
    *
    * @default S3InputMode.FILE
    */
@@ -86,7 +87,7 @@ export interface ProcessingInput {
   readonly distribution?: S3DataDistribution;
 
   /**
-   * Compression of the data.
+   * Compression of the data; `GZIP` only with `inputMode: S3InputMode.PIPE`.
    *
    * @default CompressionType.NONE
    */

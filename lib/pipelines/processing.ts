@@ -5,7 +5,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { invalidProp, isUnresolved } from '../security/validation';
 import {
-  JobResources, ProcessingInput, ProcessingOutput, ResolvedResources, resolveResources,
+  CompressionType, JobResources, ProcessingInput, ProcessingOutput, ResolvedResources, resolveResources, S3DataType, S3InputMode,
   validateContainerPath, validateS3Uri, validateUniqueNames,
 } from './job-io';
 import {
@@ -197,6 +197,16 @@ export abstract class ProcessingJobStep extends PipelineStep {
     validateUniqueNames(`${label}.outputs[].outputName`, outputs.map(o => o.outputName));
     for (const input of inputs) {
       validateS3Uri(`${label}.inputs(${input.inputName}).source`, input.source);
+      // ProcessingS3Input: S3DataType ManifestFile | S3Prefix, S3InputMode File | Pipe, Gzip only in Pipe mode.
+      if (input.s3DataType === S3DataType.AUGMENTED_MANIFEST_FILE) {
+        throw invalidProp(`${label}.inputs(${input.inputName}).s3DataType`, input.s3DataType, 'A processing input is S3Prefix or ManifestFile; AugmentedManifestFile is for training channels only.');
+      }
+      if (input.inputMode === S3InputMode.FAST_FILE) {
+        throw invalidProp(`${label}.inputs(${input.inputName}).inputMode`, input.inputMode, 'A processing input is read in File or Pipe mode; FastFile is for training channels only.');
+      }
+      if (input.compression === CompressionType.GZIP && input.inputMode !== S3InputMode.PIPE) {
+        throw invalidProp(`${label}.inputs(${input.inputName}).compression`, input.compression, 'SageMaker decompresses a processing input only in Pipe mode; set inputMode to S3InputMode.PIPE or leave compression out.');
+      }
       if (input.destination !== undefined) {
         validateContainerPath(`${label}.inputs(${input.inputName}).destination`, input.destination, '/opt/ml/processing/');
       }

@@ -249,6 +249,16 @@ describe('processing steps', () => {
   test('fails when an input destination is outside /opt/ml/processing/', () => {
     expect(() => proc('A', { inputs: [{ inputName: 'raw', source: 's3://b/raw', destination: '/tmp/raw' }] })).toThrow(/It must be an absolute path under \/opt\/ml\/processing\//);
   });
+  test('fails when an input uses a training-only data type or input mode, or Gzip outside Pipe mode', () => {
+    const input = (extra: Partial<p.ProcessingInput>) => proc('A', { inputs: [{ inputName: 'raw', source: 's3://b/raw', ...extra }] });
+    expect(() => input({ s3DataType: p.S3DataType.AUGMENTED_MANIFEST_FILE }))
+      .toThrow(/Invalid ProcessingStep\(A\).inputs\(raw\).s3DataType: received 'AugmentedManifestFile'. A processing input is S3Prefix or ManifestFile/);
+    expect(() => input({ inputMode: p.S3InputMode.FAST_FILE }))
+      .toThrow(/Invalid ProcessingStep\(A\).inputs\(raw\).inputMode: received 'FastFile'. A processing input is read in File or Pipe mode/);
+    expect(() => input({ compression: p.CompressionType.GZIP }))
+      .toThrow(/Invalid ProcessingStep\(A\).inputs\(raw\).compression: received 'Gzip'. SageMaker decompresses a processing input only in Pipe mode/);
+    expect(() => input({ s3DataType: p.S3DataType.MANIFEST_FILE, inputMode: p.S3InputMode.PIPE, compression: p.CompressionType.GZIP })).not.toThrow();
+  });
   test('fails when two outputs share a name', () => {
     expect(() => proc('A', { outputs: [{ outputName: 'o', destination: 's3://b/1' }, { outputName: 'o', destination: 's3://b/2' }] }))
       .toThrow(/Invalid ProcessingStep\(A\).outputs\[\].outputName: received 'o'. Names must be unique within the step/);
