@@ -92,7 +92,9 @@ class AssetCode extends ProcessingCode {
     }
     // Read of this one object only (asset.grantRead would grant the whole assets bucket).
     grantReadFileInput(grantee, asset.bucket, asset.s3ObjectKey);
-    return { s3Uri: asset.s3ObjectUrl, fileName: asset.s3ObjectKey };
+    // SageMaker names a file input after the last part of its key; a synthesizer's
+    // bucketPrefix puts folders in front of the content hash.
+    return { s3Uri: asset.s3ObjectUrl, fileName: isUnresolved(asset.s3ObjectKey) ? asset.s3ObjectKey : path.posix.basename(asset.s3ObjectKey) };
   }
 }
 

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -322,6 +322,15 @@ describe('step properties and values', () => {
     const args = definitionOf(stack).Steps[0].Arguments;
     expect(args.AppSpecification.ContainerEntrypoint).toEqual(['python3', '-u', '/opt/ml/processing/input/code/prep.py']);
     expect(args.ProcessingInputs[0].S3Input.S3Uri).toBe('s3://code-bucket/code/prep.py');
+  });
+
+  test('a script asset under a synthesizer\'s bucket prefix runs by its file name, where SageMaker puts it', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Prefixed', { synthesizer: new DefaultStackSynthesizer({ bucketPrefix: 'code/' }) });
+    new p.Pipeline(stack, 'P', { steps: [proc('S', { code: p.ProcessingCode.fromAsset(path.join(__dirname, 'fixtures', 'preprocess.py')) })] });
+    const entrypoint: string[] = definitionOf(stack).Steps[0].Arguments.AppSpecification.ContainerEntrypoint;
+    expect(entrypoint[0]).toBe('python3');
+    expect(entrypoint[1]).toMatch(/^\/opt\/ml\/processing\/input\/code\/[0-9a-f]{64}\.py$/);
   });
 
   test('the role may list a script\'s S3Prefix input by its exact key (SageMaker lists the prefix before it downloads)', () => {
