@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PartitionKey } from './partition-key';
+import { alarmPrefix } from '../etl/private/util';
 import { acknowledgeWildcards } from '../security/acknowledge';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
@@ -746,7 +747,8 @@ export class StreamingIngestion extends Construct {
   }
 
   private addAlarms(alarms: MlAlarms, props: StreamingIngestionProps, bufferingInterval: Duration): void {
-    const prefix = this.node.id;
+    // The path, not the id: two ingestions with the same id in different scopes share one MlAlarms.
+    const prefix = alarmPrefix(this);
     alarms.addAlarm(`${prefix}IteratorAge`, {
       metric: this.metricIteratorAge(),
       threshold: props.iteratorAgeAlarm ?? { threshold: 15 * 60 * 1000, evaluationPeriods: 3 },

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
 import { lakeFixture } from './fixtures';
 import { PartitionKey, StreamingIngestion } from '../../lib/ingestion';
 import { MlAlarms } from '../../lib/monitoring';
@@ -412,6 +413,17 @@ describe('alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'churn-IngestFailedConversion', MetricName: 'FailedConversion.Records', Statistic: 'Sum', Threshold: 1,
     });
+  });
+
+  test('two ingestions with the same id in different scopes can share one MlAlarms', () => {
+    const { stack, lake } = lakeFixture();
+    const alarms = new MlAlarms(stack, 'Alarms');
+    new StreamingIngestion(new Construct(stack, 'Clicks'), 'Ingest', { dataLake: lake, subPrefix: 'clicks/', alarms });
+    new StreamingIngestion(new Construct(stack, 'Orders'), 'Ingest', { dataLake: lake, subPrefix: 'orders/', alarms });
+    expect(alarms.alarms.map(a => a.node.id)).toEqual([
+      'ClicksIngestIteratorAge', 'ClicksIngestWriteThrottled', 'ClicksIngestDeliveryFreshness',
+      'OrdersIngestIteratorAge', 'OrdersIngestWriteThrottled', 'OrdersIngestDeliveryFreshness',
+    ]);
   });
 
   test('thresholds can be tuned; freshness follows a long buffering interval; no conversion alarm without a schema', () => {
