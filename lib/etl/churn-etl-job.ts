@@ -374,7 +374,9 @@ export class ChurnEtlJob extends Construct {
         detailType: ['Data Quality Evaluation Results Available'],
         detail: { context: { contextType: ['GLUE_JOB'], jobName: [this.job.jobName] }, state: ['FAILED'] },
       },
+      crossStackScope: options.crossStackScope,
     });
+    rule.addEventPattern(options.eventPattern);
     if (options.target) {
       rule.addTarget(options.target);
     }

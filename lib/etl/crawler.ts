@@ -295,11 +295,12 @@ export class LakeCrawler extends Resource {
         source: ['aws.glue'],
         detailType: ['Glue Crawler State Change'],
         detail: { crawlerName: [this.crawlerName], ...(states ? { state: states } : {}) },
-        ...options.eventPattern,
       },
       ruleName: options.ruleName,
       crossStackScope: options.crossStackScope,
     });
+    // Merged, not spread over the pattern: a `detail` of the caller must not drop the crawler name.
+    rule.addEventPattern(options.eventPattern);
     if (options.target) {
       rule.addTarget(options.target);
     }

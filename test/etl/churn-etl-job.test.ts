@@ -205,6 +205,23 @@ describe('ChurnEtlJob', () => {
     }, 3);
   });
 
+  test('onDataQualityFailure merges a further pattern into the job\'s own', () => {
+    const { stack, base } = setup();
+    const etl = new ChurnEtlJob(stack, 'Etl', base);
+    etl.onDataQualityFailure('Dq', { eventPattern: { detail: { rulesetNames: ['curated'] } } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.glue-dataquality'],
+        'detail-type': ['Data Quality Evaluation Results Available'],
+        'detail': {
+          context: { contextType: ['GLUE_JOB'], jobName: [{ Ref: Match.stringLikeRegexp('^EtlJob') }] },
+          state: ['FAILED'],
+          rulesetNames: ['curated'],
+        },
+      },
+    });
+  });
+
   test('grantStart allows starting this job only', () => {
     const { stack, base } = setup();
     const etl = new ChurnEtlJob(stack, 'Etl', base);

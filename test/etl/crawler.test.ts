@@ -104,6 +104,19 @@ describe('LakeCrawler', () => {
     expect(alarms.alarms).toHaveLength(1);
   });
 
+  test('onStateChange merges a further pattern; it never drops the crawler name', () => {
+    const { stack, catalog, raw } = setup();
+    const crawler = new LakeCrawler(stack, 'Crawler', { catalog, tables: [raw] });
+    crawler.onStateChange('Succeeded', { eventPattern: { detail: { state: ['Succeeded'] } } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.glue'],
+        'detail-type': ['Glue Crawler State Change'],
+        'detail': { crawlerName: [{ Ref: Match.stringLikeRegexp('^Crawler') }], state: ['Succeeded'] },
+      },
+    });
+  });
+
   test('fails when the schedule is not a six-field Glue cron', () => {
     const { stack, catalog, raw } = setup();
     expect(() => new LakeCrawler(stack, 'A', { catalog, tables: [raw], schedule: glue.TriggerSchedule.expression('rate(1 hour)') }))
