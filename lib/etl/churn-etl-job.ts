@@ -20,7 +20,7 @@ import { MlAlarms } from '../monitoring/alarms';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
-import { invalidProp, validateDurationRange, validateIntegerRange } from '../security/validation';
+import { invalidProp, isUnresolved, validateDurationRange, validateIntegerRange } from '../security/validation';
 
 /** The Glue version the churn ETL script is written and tested for. */
 const GLUE_VERSION = glue.GlueVersion.V4_0;
@@ -456,7 +456,7 @@ function validateProps(props: ChurnEtlJobProps): void {
     throw invalidProp('ChurnEtlJobProps.batchArrivalPrefix', props.batchArrivalPrefix,
       'It has no effect with batchArrivalEnabled: false; remove one of them.');
   }
-  if (props.dataQualityRules !== undefined && !/^\s*Rules\s*=\s*\[[\s\S]*\]\s*$/.test(props.dataQualityRules)) {
+  if (props.dataQualityRules !== undefined && !isUnresolved(props.dataQualityRules) && !/^\s*Rules\s*=\s*\[[\s\S]*\]\s*$/.test(props.dataQualityRules)) {
     throw invalidProp('ChurnEtlJobProps.dataQualityRules', props.dataQualityRules.slice(0, 60),
       'It must be a DQDL ruleset of the form Rules = [ rule, rule, ... ].');
   }

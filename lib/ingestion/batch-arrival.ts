@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { NameRule } from '../security/names';
-import { invalidProp } from '../security/validation';
+import { invalidProp, isUnresolved } from '../security/validation';
 import { IDataLake } from '../storage/data-lake';
 
 /** An object key suffix filter, e.g. `.csv`: letters, digits, `.`, `-` and `_`. */
@@ -82,11 +82,11 @@ export class BatchArrival extends Construct {
     super(scope, id);
     const subPrefix = props.subPrefix ?? 'batch/';
     NameRule.S3_KEY_PREFIX.validate('BatchArrivalProps.subPrefix', subPrefix);
-    if (props.keySuffix !== undefined && !KEY_SUFFIX.test(props.keySuffix)) {
+    if (props.keySuffix !== undefined && !isUnresolved(props.keySuffix) && !KEY_SUFFIX.test(props.keySuffix)) {
       throw invalidProp('BatchArrivalProps.keySuffix', props.keySuffix,
         'It must be 1 to 32 letters, digits, ".", "-" or "_", e.g. ".csv".');
     }
-    if (props.ruleName !== undefined && !/^[.\-_A-Za-z0-9]{1,64}$/.test(props.ruleName)) {
+    if (props.ruleName !== undefined && !isUnresolved(props.ruleName) && !/^[.\-_A-Za-z0-9]{1,64}$/.test(props.ruleName)) {
       throw invalidProp('BatchArrivalProps.ruleName', props.ruleName,
         'An EventBridge rule name must be 1 to 64 letters, digits, ".", "-" or "_".');
     }

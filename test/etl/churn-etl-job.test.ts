@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -250,6 +250,12 @@ describe('ChurnEtlJob', () => {
   ])('fails when %s is out of range or malformed (%#)', (_prop, extra, message) => {
     const { stack, base } = setup();
     expect(() => new ChurnEtlJob(stack, 'Etl', { ...base, ...(extra as Partial<ChurnEtlJobProps>) })).toThrow(message);
+  });
+
+  test('does not check a dataQualityRules token', () => {
+    const { stack, base } = setup();
+    const rules = Lazy.string({ produce: () => 'Rules = [ RowCount > 0 ]' });
+    expect(() => new ChurnEtlJob(stack, 'Etl', { ...base, dataQualityRules: rules })).not.toThrow();
   });
 
   test('fails when the target is not the curated churn schema', () => {

@@ -1,4 +1,4 @@
-import { Duration, Size } from 'aws-cdk-lib';
+import { Duration, Lazy, Size } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { lakeFixture } from './fixtures';
@@ -166,6 +166,12 @@ describe('BatchArrival validation', () => {
     const { stack, lake } = lakeFixture();
     expect(() => new BatchArrival(stack, 'Arrival', { dataLake: lake, keySuffix: '*.csv' }))
       .toThrow("Invalid BatchArrivalProps.keySuffix: received '*.csv'. It must be 1 to 32 letters, digits");
+  });
+
+  test('skips the checks for unresolved tokens', () => {
+    const { stack, lake } = lakeFixture();
+    const token = (value: string) => Lazy.string({ produce: () => value });
+    expect(() => new BatchArrival(stack, 'Arrival', { dataLake: lake, keySuffix: token('.csv'), ruleName: token('arrivals') })).not.toThrow();
   });
 
   test('fails when ruleName breaks the EventBridge naming rule', () => {
