@@ -117,11 +117,14 @@ export class ChurnSchema {
     ];
   }
 
-  /** The raw table's partition keys: `event_type`, `event_date` (yyyy-MM-dd). */
+  /**
+   * The raw table's partition keys: `event_type`, `event_date` (yyyy-MM-dd, the first ten
+   * characters of `event_time` as sent, so in the producer's UTC offset).
+   */
   public static rawPartitionKeys(): glue.Column[] {
     return [
       { name: 'event_type', type: glue.Schema.STRING, comment: 'Kind of event, e.g. customer_snapshot' },
-      { name: 'event_date', type: glue.Schema.STRING, comment: 'UTC date of event_time, yyyy-MM-dd' },
+      { name: 'event_date', type: glue.Schema.STRING, comment: 'First ten characters of event_time as sent (yyyy-MM-dd in the producer\'s offset, not always UTC)' },
     ];
   }
 

@@ -113,6 +113,8 @@ describe('ChurnSchema tables', () => {
     expect(columns.map(c => c.Name)).toEqual([...ChurnSchema.SOURCE_COLUMNS.map(c => c.toLowerCase()), 'event_id', 'event_time']);
     expect(columns.every(c => c.Type === 'string')).toBe(true); // raw = as sent; the ETL parses event_time
     expect(input.PartitionKeys.map((k: any) => `${k.Name}:${k.Type}`)).toEqual(['event_type:string', 'event_date:string']);
+    // Firehose takes event_time[0:10] as sent: 2024-06-01T01:30:00+02:00 lands in 2024-06-01, whose UTC date is 2024-05-31.
+    expect(input.PartitionKeys[1].Comment).not.toMatch(/UTC date/);
     expect(input.StorageDescriptor.InputFormat).toBe(glue.InputFormat.PARQUET.className);
     expect(JSON.stringify(input.StorageDescriptor.Location)).toContain('/raw/churn/');
   });
