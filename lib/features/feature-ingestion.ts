@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IFeatureGroup } from './feature-group';
 import { MlAlarms } from '../monitoring/alarms';
+import { grantReadFileInput } from '../pipelines/processing';
 import { IStepImage } from '../pipelines/step-image';
 import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
@@ -244,7 +245,9 @@ export class FeatureIngestion extends Construct {
     props.source.grantRead(role);
     props.featureGroup.grantIngest(role);
     const script = new s3assets.Asset(this, 'Script', { path: props.scriptPath });
-    script.grantRead(role);
+    // The script's one object, listed by its exact key as the S3Prefix input needs
+    // (script.grantRead would grant reading every asset in the bootstrap bucket).
+    grantReadFileInput(role, script.bucket, script.s3ObjectKey);
     const logGroupArn = stack.formatArn({
       service: 'logs', resource: 'log-group', resourceName: PROCESSING_LOG_GROUP, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
@@ -369,8 +372,8 @@ export class FeatureIngestion extends Construct {
     });
 
     acknowledgeRoleWildcards(role,
-      'Wildcards are limited to: objects under the source prefix and the CDK asset of the script (read actions of ' +
-      'the grantRead groups), this ingestion\'s log streams in /aws/sagemaker/ProcessingJobs, ' +
+      'Wildcards are limited to: objects under the source prefix (read actions of the grantRead groups), ' +
+      'this ingestion\'s log streams in /aws/sagemaker/ProcessingJobs, ' +
       'cloudwatch:PutMetricData (no resource type; limited by the cloudwatch:namespace condition), and, for a VPC ' +
       'job or an ECR image, ecr:GetAuthorizationToken and the EC2 network-interface actions, which have no ' +
       'resource-level permissions.');

@@ -155,6 +155,18 @@ describe('FeatureIngestion', () => {
     expect(JSON.stringify(s)).not.toMatch(/sagemaker:(GetRecord|CreateProcessingJob)|s3:PutObject/);
   });
 
+  test('the job role reads only the script\'s own asset object, not the whole assets bucket', () => {
+    const { stack } = setup();
+    const r = request(stack);
+    const key = path.basename(r.AppSpecification.ContainerEntrypoint[1]);
+    const assetStatements = statements(stack, 'IngestionJobRolePolicy').filter(st => JSON.stringify(st).includes('cdk-hnb659fds-assets'));
+    expect(assetStatements).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', expect.arrayContaining([`/${key}`])] } }),
+      expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringEquals: { 's3:prefix': key } } }),
+    ]);
+    expect(JSON.stringify(assetStatements)).not.toMatch(/s3:(List|GetObject|GetBucket)\*|\/\*"/);
+  });
+
   test('an ECR image gives the job role pull permissions on its repository', () => {
     const stack = testStack();
     const lake = new DataLake(stack, 'Lake');
