@@ -281,3 +281,36 @@ export function validateContainerPath(label: string, path: string, root: string)
     throw invalidProp(label, path, `It must be an absolute path under ${root} (at most 256 characters, no "..").`);
   }
 }
+
+/**
+ * Checks a container's environment against an API's map limits (entries, key pattern, value
+ * length), skipping tokens. Internal.
+ */
+export function validateEnvironment(label: string, environment: { [name: string]: string } | undefined, maxEntries: number, maxValueLength: number): void {
+  const entries = Object.entries(environment ?? {});
+  if (entries.length > maxEntries) {
+    throw invalidProp(label, `${entries.length} variables`, `At most ${maxEntries} environment variables are allowed.`);
+  }
+  for (const [name, value] of entries) {
+    if (!isUnresolved(name) && !/^[a-zA-Z_][a-zA-Z0-9_]{0,255}$/.test(name)) {
+      throw invalidProp(`${label}(${name})`, name, 'A variable name is a letter or "_" followed by letters, digits or "_" (at most 256 characters).');
+    }
+    if (!isUnresolved(value) && value.length > maxValueLength) {
+      throw invalidProp(`${label}(${name})`, `${value.slice(0, 40)}... (${value.length} characters)`, `A value may be at most ${maxValueLength} characters.`);
+    }
+  }
+}
+
+/** Checks a container command line (entrypoint or arguments): 1 to 100 strings of at most 256 characters. Internal. */
+export function validateCommandLine(label: string, items: string[] | undefined): void {
+  if (items === undefined) {
+    return;
+  }
+  if (items.length > 100) {
+    throw invalidProp(label, `${items.length} strings`, 'At most 100 strings are allowed.');
+  }
+  const long = items.find(item => !isUnresolved(item) && item.length > 256);
+  if (long !== undefined) {
+    throw invalidProp(label, `${long.slice(0, 40)}... (${long.length} characters)`, 'Each string may be at most 256 characters.');
+  }
+}

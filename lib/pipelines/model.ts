@@ -1,7 +1,7 @@
 import { Size, SizeRoundingBehavior } from 'aws-cdk-lib';
 import { IModelPackageGroup, ModelApprovalStatus } from '../registry/model-package-group-ref';
 import { invalidProp, isUnresolved, validateIntegerRange } from '../security/validation';
-import { CompressionType, S3DataType, validateS3Uri } from './job-io';
+import { CompressionType, S3DataType, validateEnvironment, validateS3Uri } from './job-io';
 import { sortedObject } from './processing';
 import {
   CacheableStepOptions, JobInstanceType, JobKind, JobSettings, PipelineStep, renderRetryAndCache, renderVpcConfig,
@@ -50,6 +50,8 @@ export class CreateModelStep extends PipelineStep {
     if (props.modelDataUrl !== undefined) {
       validateS3Uri(`CreateModelStep(${stepName}).modelDataUrl`, props.modelDataUrl);
     }
+    // ContainerDefinition.Environment: at most 100 entries, values of at most 1,024 characters.
+    validateEnvironment(`CreateModelStep(${stepName}).environment`, props.environment, 100, 1024);
     this.props = props;
   }
 
@@ -460,6 +462,13 @@ export class TransformStep extends PipelineStep {
       validateIntegerRange(`${label}.maxPayload (MB)`, props.maxPayload.toMebibytes({ rounding: SizeRoundingBehavior.FLOOR }), 0, 100);
     }
     validateIntegerRange(`${label}.maxConcurrentTransforms`, props.maxConcurrentTransforms, 0, 10000);
+    // CreateTransformJob: Environment at most 16 entries (values up to 10,240 characters); DataProcessing filters at most 63.
+    validateEnvironment(`${label}.environment`, props.environment, 16, 10240);
+    for (const [name, filter] of [['inputFilter', props.inputFilter], ['outputFilter', props.outputFilter]] as const) {
+      if (filter !== undefined && !isUnresolved(filter) && filter.length > 63) {
+        throw invalidProp(`${label}.${name}`, filter, 'A JSONPath filter may be at most 63 characters.');
+      }
+    }
     this.props = props;
   }
 

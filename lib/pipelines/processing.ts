@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { invalidProp, isUnresolved } from '../security/validation';
 import {
   CompressionType, JobResources, ProcessingInput, ProcessingOutput, ResolvedResources, resolveResources, S3DataType, S3InputMode,
-  validateContainerPath, validateS3Uri, validateUniqueNames,
+  validateCommandLine, validateContainerPath, validateEnvironment, validateS3Uri, validateUniqueNames,
 } from './job-io';
 import {
   CacheableStepOptions, JobKind, JobSettings, PipelineStep, renderRetryAndCache, renderVpcConfig, StepBindContext,
@@ -234,6 +234,12 @@ export abstract class ProcessingJobStep extends PipelineStep {
     if (props.command !== undefined && props.command.length === 0) {
       throw invalidProp(`${label}.command`, props.command, 'It must name an interpreter, e.g. ["python3"].');
     }
+    // AppSpecification ContainerEntrypoint/ContainerArguments: 1 to 100 strings of at most 256
+    // characters (the script path is one more entrypoint string); Environment: 100 entries, values of at most 256.
+    validateCommandLine(`${label}.entrypoint`, props.entrypoint);
+    validateCommandLine(`${label}.command`, props.command ? [...props.command, CODE_DIR] : undefined);
+    validateCommandLine(`${label}.arguments`, props.arguments);
+    validateEnvironment(`${label}.environment`, props.environment, 100, 256);
     for (const file of props.propertyFiles ?? []) {
       if (!outputs.some(o => o.outputName === file.outputName)) {
         throw invalidProp(`${label}.propertyFiles(${file.propertyFileName}).outputName`, file.outputName,

@@ -65,6 +65,9 @@ function validateTrainingJob(label: string, props: TrainingJobOptions): Resolved
   }
   for (const input of inputs) {
     validateS3Uri(`${label}.inputs(${input.channelName}).s3Uri`, input.s3Uri);
+    if (!isUnresolved(input.channelName) && input.channelName.length > 64) {
+      throw invalidProp(`${label}.inputs[].channelName`, input.channelName, 'A channel name may be at most 64 characters.');
+    }
   }
   const metrics = props.metricDefinitions ?? [];
   if (metrics.length > 40) {

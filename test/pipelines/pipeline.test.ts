@@ -98,11 +98,12 @@ describe('Pipeline resource', () => {
 
   test('warns when the definition is large', () => {
     const stack = testStack();
+    // Within the API's limits: 100 environment values of 256 characters per step.
     const env: { [k: string]: string } = {};
-    for (let i = 0; i < 60; i++) {
-      env[`VAR_${i}`] = 'x'.repeat(4000);
+    for (let i = 0; i < 100; i++) {
+      env[`VAR_${i}`] = 'x'.repeat(256);
     }
-    new p.Pipeline(stack, 'P', { steps: [proc('Big', { environment: env })] });
+    new p.Pipeline(stack, 'P', { steps: Array.from({ length: 9 }, (_, i) => proc(`Big${i}`, { environment: env })) });
     Annotations.fromStack(stack).hasWarning('/TestStack/P', Match.stringLikeRegexp('The pipeline definition has about \\d+ characters'));
   });
 });

@@ -151,11 +151,12 @@ describe('references, cycles and names in the pipeline', () => {
       .toThrow(/Invalid Pipeline.addStep\(step\): received 'Shared'. The step already belongs to pipeline TestStack\/First/);
   });
   test('fails when the definition is longer than 1,048,576 characters', () => {
+    // Each step within the API's limits (100 environment values of 256 characters); 45 of them are too many.
     const env: { [k: string]: string } = {};
-    for (let i = 0; i < 300; i++) {
-      env[`VAR_${i}`] = 'x'.repeat(4000);
+    for (let i = 0; i < 100; i++) {
+      env[`VAR_${i}`] = 'x'.repeat(256);
     }
-    expectSynthError([proc('Big', { environment: env })], /definition: received '\d+ characters'. A pipeline definition may be at most 1048576 characters/);
+    expectSynthError(Array.from({ length: 45 }, (_, i) => proc(`Big${i}`, { environment: env })), /definition: received '\d+ characters'. A pipeline definition may be at most 1048576 characters/);
   });
 });
 
@@ -259,6 +260,22 @@ describe('processing steps', () => {
       .toThrow(/Invalid ProcessingStep\(A\).inputs\(raw\).compression: received 'Gzip'. SageMaker decompresses a processing input only in Pipe mode/);
     expect(() => input({ s3DataType: p.S3DataType.MANIFEST_FILE, inputMode: p.S3InputMode.PIPE, compression: p.CompressionType.GZIP })).not.toThrow();
   });
+  test('fails when arguments, entrypoint or environment exceed the CreateProcessingJob limits', () => {
+    expect(() => proc('A', { arguments: Array.from({ length: 101 }, () => 'x') }))
+      .toThrow(/Invalid ProcessingStep\(A\).arguments: received '101 strings'. At most 100 strings are allowed/);
+    expect(() => proc('A', { arguments: ['--config', 'x'.repeat(257)] }))
+      .toThrow(/Invalid ProcessingStep\(A\).arguments: received 'x{40}... \(257 characters\)'. Each string may be at most 256 characters/);
+    expect(() => proc('A', { entrypoint: ['python3', `/opt/ml/${'x'.repeat(260)}`] })).toThrow(/ProcessingStep\(A\).entrypoint/);
+    expect(() => proc('A', { environment: { CONFIG: 'x'.repeat(257) } }))
+      .toThrow(/Invalid ProcessingStep\(A\).environment\(CONFIG\): received 'x{40}... \(257 characters\)'. A value may be at most 256 characters/);
+    expect(() => proc('A', { environment: { 'BAD-NAME': 'x' } })).toThrow(/environment\(BAD-NAME\): received 'BAD-NAME'. A variable name is a letter or "_"/);
+    const many: { [k: string]: string } = {};
+    for (let i = 0; i < 101; i++) {
+      many[`V${i}`] = 'x';
+    }
+    expect(() => proc('A', { environment: many })).toThrow(/environment: received '101 variables'. At most 100 environment variables are allowed/);
+    expect(() => proc('A', { arguments: Array.from({ length: 100 }, () => 'x'.repeat(256)), environment: { CONFIG: 'x'.repeat(256) } })).not.toThrow();
+  });
   test('fails when two outputs share a name', () => {
     expect(() => proc('A', { outputs: [{ outputName: 'o', destination: 's3://b/1' }, { outputName: 'o', destination: 's3://b/2' }] }))
       .toThrow(/Invalid ProcessingStep\(A\).outputs\[\].outputName: received 'o'. Names must be unique within the step/);
@@ -305,6 +322,10 @@ describe('processing steps', () => {
 });
 
 describe('training and tuning steps', () => {
+  test('fails when a channel name is longer than 64 characters', () => {
+    expect(() => training('T', { inputs: [{ channelName: 'c'.repeat(65), s3Uri: 's3://b/train' }] }))
+      .toThrow(/Invalid TrainingStep\(T\).inputs\[\].channelName: received 'c{65}'. A channel name may be at most 64 characters/);
+  });
   test('fails when the output path is not an S3 URI', () => {
     expect(() => training('T', { outputPath: 'models/' })).toThrow(/Invalid TrainingStep\(T\).outputPath: received 'models\/'. It must be an S3 URI/);
   });
@@ -373,6 +394,15 @@ describe('model, registry, transform and lambda steps', () => {
   });
   test('fails when a model artifact is not an S3 URI', () => {
     expect(() => new p.CreateModelStep('M', { image: XGBOOST_IMAGE, modelDataUrl: 'model.tar.gz' })).toThrow(/Invalid CreateModelStep\(M\).modelDataUrl: received 'model.tar.gz'/);
+  });
+  test('fails when a transform or model environment, or a transform filter, exceeds the API limits', () => {
+    const transform = (extra: Partial<p.TransformStepProps>) => new p.TransformStep('T', { modelName: 'm', inputS3Uri: 's3://b/in', outputPath: 's3://b/out', ...extra });
+    const env = (n: number, length: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`V${i}`, 'x'.repeat(length)]));
+    expect(() => transform({ environment: env(17, 1) })).toThrow(/Invalid TransformStep\(T\).environment: received '17 variables'. At most 16 environment variables are allowed/);
+    expect(() => transform({ environment: env(16, 10240) })).not.toThrow();
+    expect(() => transform({ inputFilter: `$[${'1,'.repeat(31)}1]` })).toThrow(/Invalid TransformStep\(T\).inputFilter: .*A JSONPath filter may be at most 63 characters/);
+    expect(() => new p.CreateModelStep('M', { image: XGBOOST_IMAGE, environment: env(1, 1025) }))
+      .toThrow(/Invalid CreateModelStep\(M\).environment\(V0\): .*A value may be at most 1024 characters/);
   });
   test('fails when a transform payload is above 100 MB', () => {
     expect(() => new p.TransformStep('T', { modelName: 'm', inputS3Uri: 's3://b/in', outputPath: 's3://b/out', maxPayload: Size.mebibytes(101) }))
