@@ -172,10 +172,12 @@ export interface FeatureIngestionProps {
  * (universal target `sagemaker:createProcessingJob`, so no Lambda) that runs a script over a
  * data-lake prefix and writes the records to a feature group.
  *
- * Each run's job is named `<jobNamePrefix>-<scheduler execution id>` and receives the
- * scheduled time as `--event-time`, so a retried start reuses the same name (a duplicate
- * start fails instead of ingesting twice) and a re-run produces the same records. Runs that
- * cannot be started are retried, then go to a KMS-encrypted dead-letter queue.
+ * Each attempt's job is named `<jobNamePrefix>-<scheduler execution id>` (Scheduler assigns
+ * a new execution id to every attempted invocation) and receives the scheduled time as
+ * `--event-time`, so a re-run writes the same records with the same event time: the online
+ * store keeps one record per customer, and readers of the offline store keep the latest
+ * write per record and event time. Runs that cannot be started are retried, then go to a
+ * KMS-encrypted dead-letter queue.
  *
  * Roles (both in customer-managed policies): the job's role reads only the source prefix and
  * the script, writes only to the feature group (`PutRecord`, online store key) and its own
