@@ -255,12 +255,11 @@ export class ChurnEtlJob extends Construct {
       continuousLogging: { enabled: true },
       defaultArguments,
     });
-    acknowledgeWildcards(role, ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], [
+    acknowledgeWildcards(role, [], [
       glueLogGroupsArn(stack),
       stack.formatArn({ service: 'glue', resource: 'dataQualityRuleset', resourceName: '*' }),
       '*',
-    ], 'The s3 action wildcards are aws-cdk-lib\'s read grant on the two script asset objects (each granted by its exact key). ' +
-      'Glue writes job logs to its own /aws-glue/jobs* log groups, whose names it derives from the security configuration and role at run time. ' +
+    ], 'Glue writes job logs to its own /aws-glue/jobs* log groups, whose names it derives from the security configuration and role at run time. ' +
       'glue:PublishDataQuality is granted on dataQualityRuleset/* because an in-job EvaluateDataQuality has no ruleset ARN of its own. ' +
       'cloudwatch:PutMetricData has no resource type (Resource *) and is limited to the Glue and Glue Data Quality namespaces by condition.');
 
@@ -400,10 +399,9 @@ export class ChurnEtlJob extends Construct {
     });
   }
 
-  /** A script file shipped as an asset, referenced by its exact object key (so grants name the key). */
+  /** A script file shipped as an asset; the job role may read that one object only. */
   private scriptCode(id: string, file: string): glue.Code {
-    const asset = new s3assets.Asset(this, id, { path: path.join(SCRIPTS, file) });
-    return glue.Code.fromBucket(asset.bucket, asset.s3ObjectKey);
+    return new AssetScript(new s3assets.Asset(this, id, { path: path.join(SCRIPTS, file) }));
   }
 
   private workflowTarget(): events.IRuleTarget {
@@ -431,6 +429,22 @@ export class ChurnEtlJob extends Construct {
     acknowledgeNag(queue, 'SQS3', [NagPack.AWS_SOLUTIONS],
       'This queue is itself the dead-letter queue of the EventBridge targets that start the ETL workflow.');
     return queue;
+  }
+}
+
+/**
+ * A script asset as Glue job code. `glue.Code.fromBucket` grants `bucket.grantRead` on the
+ * key: `s3:GetObject*`, `s3:GetBucket*` and `s3:List*` (listing the whole bootstrap assets
+ * bucket); Glue only downloads the object, so `s3:GetObject` on its key is all it gets.
+ */
+class AssetScript extends glue.Code {
+  constructor(private readonly asset: s3assets.Asset) {
+    super();
+  }
+
+  public bind(_scope: Construct, grantable: iam.IGrantable): glue.CodeConfig {
+    iam.Grant.addToPrincipal({ grantee: grantable, actions: ['s3:GetObject'], resourceArns: [this.asset.bucket.arnForObjects(this.asset.s3ObjectKey)] });
+    return { s3Location: { bucketName: this.asset.s3BucketName, objectKey: this.asset.s3ObjectKey } };
   }
 }
 
