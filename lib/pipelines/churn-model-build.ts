@@ -202,7 +202,7 @@ export interface ChurnModelBuildPipelineProps {
   /**
    * The most training jobs running at once (1 to 100, at most `maxTuningJobs`).
    *
-   * @default 2 (reference-hyperparameters.json `tuning.resource_limits`)
+   * @default - 2 (reference-hyperparameters.json `tuning.resource_limits`), or `maxTuningJobs` when that is lower
    */
   readonly maxParallelTuningJobs?: number;
 
@@ -324,7 +324,7 @@ export class ChurnModelBuildPipeline extends Construct {
     }
     const tuning = tuningConfig();
     const maxJobs = props.maxTuningJobs ?? tuning.resource_limits.max_number_of_training_jobs;
-    const maxParallelJobs = props.maxParallelTuningJobs ?? tuning.resource_limits.max_parallel_training_jobs;
+    const maxParallelJobs = props.maxParallelTuningJobs ?? Math.min(tuning.resource_limits.max_parallel_training_jobs, maxJobs);
     validateIntegerRange('ChurnModelBuildPipelineProps.maxTuningJobs', maxJobs, 1, 750);
     validateIntegerRange('ChurnModelBuildPipelineProps.maxParallelTuningJobs', maxParallelJobs, 1, 100);
     if (maxParallelJobs > maxJobs) {

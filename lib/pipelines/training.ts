@@ -409,7 +409,7 @@ export interface TuningStepProps extends CacheableStepOptions, TrainingJobOption
   /**
    * The most training jobs running at once.
    *
-   * @default 2
+   * @default - 2, or `maxJobs` when that is 1
    */
   readonly maxParallelJobs?: number;
 
@@ -477,7 +477,7 @@ export class TuningStep extends PipelineStep {
     validateIntegerRange(`${label}.maxJobs`, props.maxJobs, 1, 750);
     validateIntegerRange(`${label}.maxParallelJobs`, props.maxParallelJobs, 1, 100);
     const maxJobs = props.maxJobs ?? 10;
-    if ((props.maxParallelJobs ?? 2) > maxJobs && !isUnresolved(maxJobs)) {
+    if (props.maxParallelJobs !== undefined && props.maxParallelJobs > maxJobs && !isUnresolved(maxJobs)) {
       throw invalidProp(`${label}.maxParallelJobs`, props.maxParallelJobs, `It cannot exceed maxJobs (${maxJobs}).`);
     }
     if (props.warmStart) {
@@ -549,7 +549,7 @@ export class TuningStep extends PipelineStep {
           HyperParameterTuningJobObjective: { Type: p.objective.goal, MetricName: p.objective.metricName },
           ResourceLimits: {
             ...(maxJobs !== undefined ? { MaxNumberOfTrainingJobs: maxJobs } : {}),
-            MaxParallelTrainingJobs: p.maxParallelJobs ?? 2,
+            MaxParallelTrainingJobs: p.maxParallelJobs ?? defaultMaxParallelJobs(maxJobs),
           },
           ParameterRanges: ranges,
           TrainingJobEarlyStoppingType: p.earlyStopping ? 'Auto' : 'Off',
@@ -572,4 +572,9 @@ export class TuningStep extends PipelineStep {
   private trimmedOutputPath(): string {
     return this.props.outputPath.endsWith('/') ? this.props.outputPath.slice(0, -1) : this.props.outputPath;
   }
+}
+
+/** Two parallel jobs, but never more than the tuning job runs in all. */
+function defaultMaxParallelJobs(maxJobs: number | undefined): number {
+  return maxJobs !== undefined && !isUnresolved(maxJobs) ? Math.min(2, maxJobs) : 2;
 }

@@ -466,6 +466,10 @@ describe('ChurnModelBuildPipeline: resources and grants', () => {
     const steps = stepsByName(definition);
     expect(definition.Parameters.map((p: any) => p.DefaultValue)).toEqual([`s3://${BUCKET}/curated/churn-v2/`, 0.8, 'ml.c5.xlarge', 'ml.m5.xlarge']);
     expect(steps.Tune.Arguments.HyperParameterTuningJobConfig.ResourceLimits).toEqual({ MaxNumberOfTrainingJobs: 6, MaxParallelTrainingJobs: 3 });
+    // One tuning job only: the default parallelism (2) follows it down instead of failing.
+    const single = build(testStack(), { maxTuningJobs: 1 });
+    expect(stepsByName(definitionOf(single.stack)).Tune.Arguments.HyperParameterTuningJobConfig.ResourceLimits)
+      .toEqual({ MaxNumberOfTrainingJobs: 1, MaxParallelTrainingJobs: 1 });
     expect(steps.RegisterModel.Arguments.ModelApprovalStatus).toBe('Approved');
     expect(steps.BatchTransform.Arguments.TransformResources.InstanceType).toBe('ml.m5.xlarge');
     expect(steps.Preprocess.Arguments.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri['Std:Join'].Values[0]).toBe(`s3://${BUCKET}/artifacts/models/churn/`);

@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as p from '../../lib/pipelines';
 import { testStack } from '../harness';
-import { importedGroup, SKLEARN_IMAGE, XGBOOST_IMAGE } from './helpers';
+import { definitionOf, importedGroup, SKLEARN_IMAGE, XGBOOST_IMAGE } from './helpers';
 
 /** A minimal processing step. */
 function proc(name: string, extra: Partial<p.ProcessingStepProps> = {}): p.ProcessingStep {
@@ -322,6 +322,13 @@ describe('processing steps', () => {
 });
 
 describe('training and tuning steps', () => {
+  test('a tuning step with maxJobs 1 runs one job at a time by default (it failed on the default 2, which it may not exceed)', () => {
+    const stack = testStack();
+    new p.Pipeline(stack, 'P', { steps: [new p.TuningStep('Tune', tuningProps({ maxJobs: 1 }))] });
+    expect(definitionOf(stack).Steps[0].Arguments.HyperParameterTuningJobConfig.ResourceLimits).toEqual({ MaxNumberOfTrainingJobs: 1, MaxParallelTrainingJobs: 1 });
+    expect(() => new p.TuningStep('Tune', tuningProps({ maxJobs: 1, maxParallelJobs: 2 })))
+      .toThrow(/Invalid TuningStep\(Tune\).maxParallelJobs: received 2. It cannot exceed maxJobs \(1\)/);
+  });
   test('fails when a channel name is longer than 64 characters', () => {
     expect(() => training('T', { inputs: [{ channelName: 'c'.repeat(65), s3Uri: 's3://b/train' }] }))
       .toThrow(/Invalid TrainingStep\(T\).inputs\[\].channelName: received 'c{65}'. A channel name may be at most 64 characters/);
