@@ -169,7 +169,13 @@ export interface ChurnEtlJobProps {
  * - Data quality: the job evaluates the DQDL ruleset with `EvaluateDataQuality` on each
  *   curated batch, publishes the results (Glue Data Quality, CloudWatch, EventBridge) and fails
  *   before writing if a rule fails. The same rules are attached to the curated table as a
- *   `glue.DataQualityRuleset`.
+ *   `glue.DataQualityRuleset`. A failed run does not advance the job bookmark, so every later
+ *   run reads the same bad files and fails again (and alarms) until an operator removes or
+ *   fixes them, or resets the bookmark: bad data never reaches the curated zone unnoticed.
+ * - Output: each run appends the latest event of every customer in its batch, so a customer
+ *   seen in several runs has one row per run (in the `event_date` partitions of those events).
+ *   Readers take the row with the latest `event_time` per `customer_id`, as the feature
+ *   script and the model-build preprocessing do.
  * - Triggers: a Glue workflow with an EVENT trigger that starts the job; EventBridge rules
  *   notify the workflow on a schedule and when objects arrive under a prefix (batched by
  *   `batchSize`/`batchWindow`), with retries and a dead-letter queue.

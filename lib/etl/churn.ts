@@ -184,7 +184,7 @@ export class ChurnSchema {
       columns: ChurnSchema.curatedColumns(),
       partitionKeys: ChurnSchema.curatedPartitionKeys(),
       dataFormat: glue.DataFormat.PARQUET,
-      description: 'Curated customer churn: typed, one row per customer (latest event), label churn 0/1',
+      description: 'Curated customer churn: typed, the latest event of each customer per ETL run (take the latest event_time per customer_id), label churn 0/1',
       removalPolicy: options.removalPolicy,
     });
   }
