@@ -12,7 +12,7 @@ import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved, validateIntegerRange } from '../security/validation';
 import { JobKind, JobSettings, PipelineStep, StepBindContext } from './step';
-import { IStepLike, PipelineParameter, PropertyFile, ReferenceCollector, renderValue } from './values';
+import { IStepLike, NO_COLLECTOR, PipelineParameter, PropertyFile, ReferenceCollector, renderValue } from './values';
 
 /** The definition format version the builder emits. */
 export const PIPELINE_DEFINITION_VERSION = '2020-12-01';
@@ -711,7 +711,7 @@ export class Pipeline extends PipelineBase implements iam.IGrantable {
         'The steps depend on each other in a cycle (through properties, dependsOn or condition branches); a pipeline must be acyclic.');
     }
 
-    const length = measure(JSON.stringify(renderValue(definition, NO_REFS)));
+    const length = measure(JSON.stringify(renderValue(definition, NO_COLLECTOR)));
     if (length > MAX_DEFINITION_LENGTH) {
       throw invalidProp(`Pipeline(${pipelinePath}) definition`, `${length} characters`,
         `A pipeline definition may be at most ${MAX_DEFINITION_LENGTH} characters; split the pipeline or shorten step arguments.`);
@@ -762,8 +762,6 @@ const TOKEN_BUDGET = 256;
 
 /** The pipeline each step object was bound to. */
 const BOUND_TO = new WeakMap<PipelineStep, Pipeline>();
-
-const NO_REFS: ReferenceCollector = { step: () => undefined, parameter: () => undefined, propertyFile: () => undefined };
 
 function pipelineArnFor(stack: Stack, pipelineName: string): string {
   return stack.formatArn({

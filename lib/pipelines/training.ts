@@ -276,11 +276,6 @@ class CategoricalRange extends HyperparameterRange {
     }
   }
 
-  /** The values. */
-  public get categories(): string[] {
-    return [...this.values];
-  }
-
   public _render(): Record<string, unknown> {
     return { Name: this.name, Values: [...this.values] };
   }

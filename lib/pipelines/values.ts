@@ -385,11 +385,6 @@ function isRenderable(value: unknown): value is Renderable {
   return typeof value === 'object' && value !== null && typeof (value as Renderable)._render === 'function';
 }
 
-/** Whether a string or number carries a pipeline value (a runtime reference). Internal. */
-export function isPipelineToken(value: unknown): boolean {
-  return PipelineValue._fromToken(value) !== undefined;
-}
-
 /** Properties of a string parameter. */
 export interface StringParameterProps {
   /**
