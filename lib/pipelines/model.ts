@@ -228,6 +228,10 @@ export class RegisterModelStep extends PipelineStep {
         throw invalidProp(`${label}.${key}`, list, 'List at least one MIME type, or leave it out for text/csv.');
       }
     }
+    if (props.transformInstanceTypes !== undefined && props.transformInstanceTypes.length === 0) {
+      // InferenceSpecification.SupportedTransformInstanceTypes: at least one item when given.
+      throw invalidProp(`${label}.transformInstanceTypes`, props.transformInstanceTypes, 'List at least one instance type, or leave it out for ml.m5.large and ml.m5.xlarge.');
+    }
     const metadata = Object.keys(props.customerMetadata ?? {});
     if (metadata.length > 50) {
       throw invalidProp(`${label}.customerMetadata`, `${metadata.length} entries`, 'At most 50 entries are allowed.');

@@ -393,6 +393,11 @@ describe('model, registry, transform and lambda steps', () => {
     expect(() => new p.RegisterModelStep('R', { modelPackageGroup: importedGroup(stack), image: XGBOOST_IMAGE, modelDataUrl: 's3://b/m.tar.gz', contentTypes: [] }))
       .toThrow(/Invalid RegisterModelStep\(R\).contentTypes: received \[\]. List at least one MIME type/);
   });
+  test('fails when a model package version lists no batch transform instance type', () => {
+    const stack = new Stack();
+    expect(() => new p.RegisterModelStep('R', { modelPackageGroup: importedGroup(stack), image: XGBOOST_IMAGE, modelDataUrl: 's3://b/m.tar.gz', transformInstanceTypes: [] }))
+      .toThrow(/Invalid RegisterModelStep\(R\).transformInstanceTypes: received \[\]. List at least one instance type/);
+  });
   test('fails when a model package version has more than 50 metadata entries', () => {
     const stack = new Stack();
     const customerMetadata = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
