@@ -236,6 +236,9 @@ export abstract class ProcessingJobStep extends PipelineStep {
     }
     // AppSpecification ContainerEntrypoint/ContainerArguments: 1 to 100 strings of at most 256
     // characters (the script path is one more entrypoint string); Environment: 100 entries, values of at most 256.
+    if (props.entrypoint !== undefined && props.entrypoint.length === 0) {
+      throw invalidProp(`${label}.entrypoint`, props.entrypoint, 'It must name the program to run, e.g. ["python3", "/opt/ml/processing/code/run.py"]; leave it out for the image\'s entrypoint.');
+    }
     validateCommandLine(`${label}.entrypoint`, props.entrypoint);
     validateCommandLine(`${label}.command`, props.command ? [...props.command, CODE_DIR] : undefined);
     validateCommandLine(`${label}.arguments`, props.arguments);

@@ -266,6 +266,7 @@ describe('processing steps', () => {
     expect(() => proc('A', { arguments: ['--config', 'x'.repeat(257)] }))
       .toThrow(/Invalid ProcessingStep\(A\).arguments: received 'x{40}... \(257 characters\)'. Each string may be at most 256 characters/);
     expect(() => proc('A', { entrypoint: ['python3', `/opt/ml/${'x'.repeat(260)}`] })).toThrow(/ProcessingStep\(A\).entrypoint/);
+    expect(() => proc('A', { entrypoint: [] })).toThrow(/Invalid ProcessingStep\(A\).entrypoint: received \[\]. It must name the program to run/);
     expect(() => proc('A', { environment: { CONFIG: 'x'.repeat(257) } }))
       .toThrow(/Invalid ProcessingStep\(A\).environment\(CONFIG\): received 'x{40}... \(257 characters\)'. A value may be at most 256 characters/);
     expect(() => proc('A', { environment: { 'BAD-NAME': 'x' } })).toThrow(/environment\(BAD-NAME\): received 'BAD-NAME'. A variable name is a letter or "_"/);
