@@ -14,7 +14,7 @@ import { ChurnSchema } from './churn';
 import { glueLogGroupsArn, grantGlueLogs, grantKeyDirect } from './private/grants';
 import { acknowledgeWildcards } from '../security/acknowledge';
 import { GLUE_RESOURCE_NAME } from './private/names';
-import { alarmPrefix } from './private/util';
+import { alarmPrefix } from '../monitoring/alarm-ids';
 import type { LakeTable } from './table';
 import { MlAlarms } from '../monitoring/alarms';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';

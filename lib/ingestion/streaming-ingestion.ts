@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PartitionKey } from './partition-key';
-import { alarmPrefix } from '../etl/private/util';
+import { alarmPrefix } from '../monitoring/alarm-ids';
 import { acknowledgeWildcards } from '../security/acknowledge';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';

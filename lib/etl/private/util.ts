@@ -1,4 +1,3 @@
-import { Construct } from 'constructs';
 import { invalidProp, isUnresolved } from '../../security/validation';
 
 /**
@@ -14,9 +13,4 @@ export function validateGlueCron(prop: string, expression: string): void {
     throw invalidProp(prop, expression,
       'Glue schedules are cron expressions with six fields (minutes hours day-of-month month day-of-week year), e.g. cron(15 2 * * ? *); rate() is not accepted.');
   }
-}
-
-/** A unique, readable alarm id prefix for a construct (its path without the stack, alphanumerics only). */
-export function alarmPrefix(scope: Construct): string {
-  return scope.node.path.split('/').slice(1).map(p => p.replace(/[^A-Za-z0-9]/g, '')).join('');
 }
