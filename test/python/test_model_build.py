@@ -371,22 +371,27 @@ def _mb_train_like_builtin(train_csv, validation_csv, hyperparameters):
     )
 
 
-@pytest.fixture(scope="module")
-def mb_model(tmp_path_factory, mb_prep):
+def _mb_train_and_package(tmp_path_factory, prep, name):
+    """Trains as the built-in XGBoost 1.7-1 algorithm would on a preprocess output and packages
+    the model as its artifact: bst.save_model(<model_dir>/xgboost-model), then SageMaker tars
+    /opt/ml/model into model.tar.gz."""
     hyperparameters = json.loads(HYPERPARAMETERS.read_text())["hyperparameters"]
     booster = _mb_train_like_builtin(
-        mb_prep["dirs"]["train"] / "train.csv",
-        mb_prep["dirs"]["validation"] / "validation.csv",
+        prep["dirs"]["train"] / "train.csv",
+        prep["dirs"]["validation"] / "validation.csv",
         hyperparameters,
     )
-    model_dir = tmp_path_factory.mktemp("mb-model")
-    # The container: bst.save_model(os.path.join(model_dir, "xgboost-model")), then
-    # SageMaker tars /opt/ml/model into model.tar.gz.
+    model_dir = tmp_path_factory.mktemp(name)
     booster.save_model(str(model_dir / "xgboost-model"))
     with tarfile.open(model_dir / "model.tar.gz", "w:gz") as archive:
         archive.add(model_dir / "xgboost-model", arcname="xgboost-model")
     (model_dir / "xgboost-model").unlink()
     return {"dir": model_dir, "booster": booster}
+
+
+@pytest.fixture(scope="module")
+def mb_model(tmp_path_factory, mb_prep):
+    return _mb_train_and_package(tmp_path_factory, mb_prep, "mb-model")
 
 
 @pytest.fixture(scope="module")
@@ -916,18 +921,7 @@ def test_features_module_fails_on_a_missing_module(tmp_path, mb_curated):
 
 @pytest.fixture(scope="module")
 def mb_features_model(tmp_path_factory, mb_features_prep):
-    hyperparameters = json.loads(HYPERPARAMETERS.read_text())["hyperparameters"]
-    booster = _mb_train_like_builtin(
-        mb_features_prep["dirs"]["train"] / "train.csv",
-        mb_features_prep["dirs"]["validation"] / "validation.csv",
-        hyperparameters,
-    )
-    model_dir = tmp_path_factory.mktemp("mb-features-model")
-    booster.save_model(str(model_dir / "xgboost-model"))
-    with tarfile.open(model_dir / "model.tar.gz", "w:gz") as archive:
-        archive.add(model_dir / "xgboost-model", arcname="xgboost-model")
-    (model_dir / "xgboost-model").unlink()
-    return {"dir": model_dir, "booster": booster}
+    return _mb_train_and_package(tmp_path_factory, mb_features_prep, "mb-features-model")
 
 
 @pytest.fixture(scope="module")
