@@ -1,17 +1,23 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
-import { ChurnPlatformStack } from './churn-platform-stack';
+import { App, Stack } from 'aws-cdk-lib';
+import { ChurnPlatform } from '../lib';
 
 /**
- * The reference churn platform app. Environment-agnostic unless an account and region are
- * given, by context (`-c account=... -c region=...`) or environment
- * (`CDK_DEPLOY_ACCOUNT`, `CDK_DEPLOY_REGION`). It never reads credentials.
+ * The reference churn platform app: one stack holding a `ChurnPlatform`. Environment-agnostic
+ * unless an account and region are given, by context (`-c account=... -c region=...`) or
+ * environment (`CDK_DEPLOY_ACCOUNT`, `CDK_DEPLOY_REGION`). It never reads credentials.
  */
-const app = new App();
-const account: string | undefined = app.node.tryGetContext('account') ?? process.env.CDK_DEPLOY_ACCOUNT;
-const region: string | undefined = app.node.tryGetContext('region') ?? process.env.CDK_DEPLOY_REGION;
+export function buildReferenceApp(app: App = new App()): App {
+  const account: string | undefined = app.node.tryGetContext('account') ?? process.env.CDK_DEPLOY_ACCOUNT;
+  const region: string | undefined = app.node.tryGetContext('region') ?? process.env.CDK_DEPLOY_REGION;
+  const stack = new Stack(app, 'ChurnPlatform', {
+    env: account || region ? { account, region } : undefined,
+    description: 'cdk-ml-platform reference customer-churn prediction platform',
+  });
+  new ChurnPlatform(stack, 'Churn');
+  return app;
+}
 
-new ChurnPlatformStack(app, 'ChurnPlatform', {
-  env: account || region ? { account, region } : undefined,
-});
-app.synth();
+if (require.main === module) {
+  buildReferenceApp().synth();
+}

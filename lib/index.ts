@@ -12,3 +12,4 @@ export * from './pipelines';
 export * from './training';
 export * from './registry';
 export * from './platform/ml-platform';
+export * from './churn';

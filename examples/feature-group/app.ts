@@ -9,7 +9,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ChurnFeatures, FeatureGroup } from '../../lib/features';
+import { ChurnFeatures } from '../../lib/churn';
+import { FeatureGroup } from '../../lib/features';
 import { PlatformRole } from '../../lib/security/platform-role';
 import { DataLake } from '../../lib/storage/data-lake';
 

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { GLUE_CATALOG_NAME, GLUE_SECURITY_CONFIGURATION_NAME } from './private/names';
 import { CATALOG_READ_ACTIONS, catalogArns } from './private/grants';
 import { LakeTable, LakeTableOptions } from './table';
-import { allowCloudWatchLogs } from '../security/keys';
+import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
 import { invalidProp } from '../security/validation';
 import { IDataLake } from '../storage/data-lake';
 
@@ -69,8 +69,14 @@ export interface LakeCatalogProps {
  *
  * @example
  * const lake = new DataLake(this, 'Lake');
- * const catalog = new LakeCatalog(this, 'Catalog', { lake, databaseName: 'churn' });
- * const raw = ChurnSchema.addRawTable(catalog);
+ * const catalog = new LakeCatalog(this, 'Catalog', { lake, databaseName: 'sales' });
+ * const orders = catalog.addTable('Orders', {
+ *   tableName: 'orders',
+ *   zone: lake.curated,
+ *   path: 'orders/',
+ *   columns: [{ name: 'order_id', type: glue.Schema.STRING }, { name: 'amount', type: glue.Schema.DOUBLE }],
+ *   dataFormat: glue.DataFormat.PARQUET,
+ * });
  */
 export class LakeCatalog extends Construct {
   /** The lake the tables live in. */
@@ -105,9 +111,8 @@ export class LakeCatalog extends Construct {
       removalPolicy: this.removalPolicy,
     });
 
-    const key = props.encryptionKey ?? props.lake.encryptionKey ?? new kms.Key(this, 'Key', {
+    const key = props.encryptionKey ?? props.lake.encryptionKey ?? createPlatformKey(this, 'Key', {
       description: `Encrypts Glue data, logs and bookmarks of ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy: this.removalPolicy,
     });
     this.encryptionKey = key;

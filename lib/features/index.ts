@@ -1,4 +1,3 @@
 export * from './feature-types';
 export * from './feature-group';
 export * from './feature-ingestion';
-export * from './churn-features';

@@ -28,4 +28,4 @@ export {
   ConditionStep, type ConditionStepProps, FailStep, type FailStepProps, LambdaStep, type LambdaStepProps, type LambdaStepOutput,
 } from './control';
 export { type IPipeline, Pipeline, type PipelineProps } from './pipeline';
-export { ChurnModelBuildPipeline, type ChurnModelBuildPipelineProps } from './churn-model-build';
+export { TabularScripts } from './tabular-scripts';

@@ -90,8 +90,8 @@ export interface MlPlatformProps {
  * network, a data lake, the alerting (one topic, one alarm factory), the Glue Data Catalog
  * of the lake with its security configuration, and an Athena workgroup.
  *
- * Stage constructs (`StreamingIngestion`, `ChurnEtlJob`, `FeatureGroup`, `Pipeline`, ...)
- * take these parts as props; the reference churn platform in `bin/` shows the whole
+ * Stage constructs (`StreamingIngestion`, `LakeEtlJob`, `FeatureGroup`, `Pipeline`, ...)
+ * take these parts as props; the reference `ChurnPlatform` (in `lib/churn/`) shows the whole
  * composition. Each stage can also be used without this construct.
  *
  * @example

@@ -1,8 +1,7 @@
-import { ChurnPlatformStack } from '../../bin/churn-platform-stack';
+import { buildReferenceApp } from '../../bin/churn-platform';
 import { audit, formatFindings, testApp } from '../harness';
 
 test('the reference app has no unacknowledged cdk-nag or CloudFormation Validate finding', () => {
-  const app = testApp();
-  new ChurnPlatformStack(app, 'ChurnPlatform');
+  const app = buildReferenceApp(testApp());
   expect(formatFindings(audit(app))).toEqual([]);
 });

@@ -2,15 +2,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ChurnPlatformStack } from '../../bin/churn-platform-stack';
+import { buildReferenceApp } from '../../bin/churn-platform';
+import { ChurnPlatform } from '../../lib';
 import { normalizedTemplate, testApp } from '../harness';
 
 /** CloudFormation's limits (../shared/reference/QUOTAS.md). */
 const MAX_RESOURCES = 500;
 const MAX_TEMPLATE_BYTES = 1_000_000;
 
-function referenceStack(env?: { account: string; region: string }): ChurnPlatformStack {
-  return new ChurnPlatformStack(testApp(), 'ChurnPlatform', { env });
+/** The stack bin/ builds, optionally for an account and region given as context. */
+function referenceStack(env?: { account: string; region: string }): Stack {
+  const app = buildReferenceApp(testApp({ context: env ? { ...env } : {} }));
+  return app.node.findChild('ChurnPlatform') as Stack;
 }
 
 describe('reference churn platform', () => {
@@ -66,6 +69,7 @@ describe('reference churn platform', () => {
 
   test('synthesizes with a concrete account and region too', () => {
     const concrete = referenceStack({ account: '111111111111', region: 'eu-west-1' });
+    expect([concrete.account, concrete.region]).toEqual(['111111111111', 'eu-west-1']);
     expect(Object.keys(Template.fromStack(concrete).toJSON().Resources).length)
       .toBe(Object.keys(template.toJSON().Resources).length);
   });
@@ -75,7 +79,11 @@ test('bin/churn-platform.ts is the app cdk.json runs', () => {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf-8'));
   expect(cdkJson.app).toContain('bin/churn-platform.ts');
   expect(cdkJson.app).toContain('--transpile-only');
-  expect(Stack.isStack(referenceStack())).toBe(true);
+  const app = buildReferenceApp(testApp());
+  const stacks = app.node.children.filter(Stack.isStack);
+  expect(stacks.map(s => s.stackName)).toEqual(['ChurnPlatform']);
+  // bin/ holds one ChurnPlatform (the stack's other children are singletons its stages made).
+  expect(stacks[0].node.children.filter(c => c instanceof ChurnPlatform).map(c => c.node.id)).toEqual(['Churn']);
 });
 
 test('the benchmark\'s baseline app synthesizes under the reference app\'s flags', () => {

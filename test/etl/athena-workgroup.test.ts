@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AthenaWorkgroup, ChurnSchema, LakeCatalog } from '../../lib/etl';
+import { AthenaWorkgroup, ChurnSchema, LakeCatalog } from '../../lib';
 import { DataLake } from '../../lib/storage/data-lake';
 import { testStack } from '../harness';
 

@@ -4,7 +4,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ChurnSchema, LakeCatalog } from '../../lib/etl';
+import { ChurnSchema, LakeCatalog } from '../../lib';
 import { DataLake } from '../../lib/storage/data-lake';
 import { testStack } from '../harness';
 
@@ -144,7 +144,7 @@ describe('ChurnSchema tables', () => {
   });
 
   test('the curated schema matches the one the Glue script writes (churn_transform.CURATED_SCHEMA)', () => {
-    const py = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'etl', 'scripts', 'churn_transform.py'), 'utf-8');
+    const py = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'churn', 'scripts', 'churn_transform.py'), 'utf-8');
     const block = py.slice(py.indexOf('CURATED_SCHEMA = ['), py.indexOf(']', py.indexOf('CURATED_SCHEMA = [')));
     const pairs = [...block.matchAll(/\('([a-z_]+)', '([a-z]+)'\)/g)].map(m => `${m[1]}:${m[2]}`);
     const ts = [...ChurnSchema.curatedColumns(), ...ChurnSchema.curatedPartitionKeys()].map(c => `${c.name}:${c.type.inputString}`);

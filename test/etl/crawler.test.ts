@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ChurnSchema, LakeCatalog, LakeCrawler, RecrawlBehavior, SchemaDeleteBehavior, SchemaUpdateBehavior } from '../../lib/etl';
+import { ChurnSchema, LakeCatalog, LakeCrawler, RecrawlBehavior, SchemaDeleteBehavior, SchemaUpdateBehavior } from '../../lib';
 import { MlAlarms } from '../../lib/monitoring';
 import { DataLake } from '../../lib/storage/data-lake';
 import { testStack } from '../harness';

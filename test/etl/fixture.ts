@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { AthenaWorkgroup, ChurnEtlJob, ChurnSchema, LakeCatalog, LakeCrawler, LakeTable } from '../../lib/etl';
+import { AthenaWorkgroup, ChurnEtlJob, ChurnSchema, LakeCatalog, LakeCrawler, LakeTable } from '../../lib';
 import { MlAlarms } from '../../lib/monitoring';
 import { DataLake } from '../../lib/storage/data-lake';
 

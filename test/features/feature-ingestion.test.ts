@@ -3,7 +3,7 @@ import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { ChurnFeatures, FeatureGroup, FeatureIngestion, FeatureIngestionProps } from '../../lib/features';
+import { ChurnFeatures, FeatureGroup, FeatureIngestion, FeatureIngestionProps } from '../../lib';
 import { MlAlarms } from '../../lib/monitoring/alarms';
 import { StepImage } from '../../lib/pipelines/step-image';
 import { MlNetwork } from '../../lib/security/network';

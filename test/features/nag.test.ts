@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ChurnFeatureStore, FeatureGroup, FeatureType } from '../../lib/features';
+import { ChurnFeatureStore, FeatureGroup, FeatureType } from '../../lib';
 import { StepImage } from '../../lib/pipelines/step-image';
 import { DataLake } from '../../lib/storage/data-lake';
 import { expectNoFindings, testApp } from '../harness';

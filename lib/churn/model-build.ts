@@ -5,15 +5,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { PipelineCondition } from './conditions';
-import { ConditionStep, FailStep } from './control';
-import { CreateModelStep, RegisterModelStep, TransformStep, AssembleWith, SplitType } from './model';
-import { Pipeline } from './pipeline';
-import { grantReadFileInput, ProcessingCode, ProcessingStep } from './processing';
-import { JobInstanceType } from './step';
-import { HyperparameterRange, ScalingType, TuningObjective, TuningStep, TuningStrategy } from './training';
-import { ExecutionVariable, PipelineParameter, PipelineValue, PropertyFile } from './values';
-import { ChurnFeatures } from '../features/churn-features';
+import { PipelineCondition } from '../pipelines/conditions';
+import { ConditionStep, FailStep } from '../pipelines/control';
+import { CreateModelStep, RegisterModelStep, TransformStep, AssembleWith, SplitType } from '../pipelines/model';
+import { Pipeline } from '../pipelines/pipeline';
+import { grantReadFileInput, ProcessingCode, ProcessingStep } from '../pipelines/processing';
+import { JobInstanceType } from '../pipelines/step';
+import { HyperparameterRange, ScalingType, TuningObjective, TuningStep, TuningStrategy } from '../pipelines/training';
+import { ExecutionVariable, PipelineParameter, PipelineValue, PropertyFile } from '../pipelines/values';
+import { TabularScripts } from '../pipelines/tabular-scripts';
+import { ChurnFeatures } from './features';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import { IModelPackageGroup, ModelApprovalStatus } from '../registry/model-package-group-ref';
 import { NameRule } from '../security/names';
@@ -380,7 +381,7 @@ export class ChurnModelBuildPipeline extends Construct {
     this.preprocessStep = new ProcessingStep('Preprocess', {
       description: 'Curated churn data to the feature store\'s features (churn_features.py) with the churn label: stratified train/validation/test splits (CSV, label first), test features, schema.json',
       image: sklearn,
-      code: ProcessingCode.fromAsset(path.join(SCRIPTS_DIR, 'preprocess.py')),
+      code: ProcessingCode.fromAsset(TabularScripts.PREPROCESS_PATH),
       arguments: ChurnModelBuildPipeline.PREPROCESS_ARGUMENTS.map(a => a.split(FEATURES_MODULE_FILE).join(featuresFile)),
       instanceType: processingInstance,
       inputs: [
@@ -400,7 +401,7 @@ export class ChurnModelBuildPipeline extends Construct {
     this.baselineStep = new ProcessingStep('Baseline', {
       description: 'Drift baseline (per-feature statistics and histograms) of the train split',
       image: sklearn,
-      code: ProcessingCode.fromAsset(path.join(SCRIPTS_DIR, 'baseline.py')),
+      code: ProcessingCode.fromAsset(TabularScripts.BASELINE_PATH),
       instanceType: processingInstance,
       inputs: [
         { inputName: 'train', source: preprocess.outputS3Uri('train'), destination: DIRS.train },
@@ -432,7 +433,7 @@ export class ChurnModelBuildPipeline extends Construct {
     this.evaluateStep = new ProcessingStep('Evaluate', {
       description: 'Metrics of the best model on the test split (evaluation.json)',
       image: xgboost,
-      code: ProcessingCode.fromAsset(path.join(SCRIPTS_DIR, 'evaluate.py')),
+      code: ProcessingCode.fromAsset(TabularScripts.EVALUATE_PATH),
       instanceType: processingInstance,
       inputs: [
         { inputName: 'model', source: bestModel, destination: DIRS.model },

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
-import type { LakeCatalog } from './catalog';
-import type { LakeTable } from './table';
+import type { LakeCatalog } from '../etl/catalog';
+import type { LakeTable } from '../etl/table';
 
 /**
  * Options of the churn tables {@link ChurnSchema.addRawTable} and

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ChurnEtlJob, ChurnEtlJobProps, ChurnSchema, LakeCatalog } from '../../lib/etl';
+import { ChurnEtlJob, ChurnEtlJobProps, ChurnSchema, LakeCatalog } from '../../lib';
 import { MlAlarms } from '../../lib/monitoring';
 import { DataLake } from '../../lib/storage/data-lake';
 import { testStack } from '../harness';

@@ -1,4 +1,4 @@
-"""Tests of the churn ETL transformation (lib/etl/scripts/churn_transform.py) on the real
+"""Tests of the churn ETL transformation (lib/churn/scripts/churn_transform.py) on the real
 Telco churn data, and of the data-quality ruleset the Glue job evaluates (churn_rules.dqdl)."""
 
 import py_compile
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO / 'lib' / 'etl' / 'scripts'
+REPO = Path(__file__).resolve().parents[3]
+SCRIPTS = REPO / 'lib' / 'churn' / 'scripts'
 DATA = REPO / '..' / 'shared' / 'reference' / 'data' / 'Telco-Customer-Churn.csv'
 sys.path.insert(0, str(SCRIPTS))
 

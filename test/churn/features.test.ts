@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ChurnFeatures, ChurnFeatureStore, FeatureType } from '../../lib/features';
+import { ChurnFeatures, ChurnFeatureStore, FeatureType } from '../../lib';
 import { StepImage } from '../../lib/pipelines/step-image';
 import { NameRule } from '../../lib/security/names';
 import { DataLake } from '../../lib/storage/data-lake';

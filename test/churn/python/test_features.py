@@ -1,4 +1,4 @@
-"""Tests of lib/features/scripts/churn_features.py on the real Telco churn data."""
+"""Tests of lib/churn/scripts/churn_features.py on the real Telco churn data."""
 import importlib.util
 import json
 import re
@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO / "lib" / "features" / "scripts"
+REPO = Path(__file__).resolve().parents[3]
+SCRIPTS = REPO / "lib" / "churn" / "scripts"
 DATA = REPO / ".." / "shared" / "reference" / "data" / "Telco-Customer-Churn.csv"
 EVENT_TIME = "2026-11-22T03:00:00Z"
 
@@ -177,7 +177,7 @@ def test_snake_case_curated_columns_are_accepted(raw):
 
 def test_the_etl_curated_schema_gives_the_same_features(raw, features):
     # The curated churn table written by lib/etl (snake_case names, typed columns, event_time).
-    etl_path = REPO / "lib" / "etl" / "scripts" / "churn_transform.py"
+    etl_path = REPO / "lib" / "churn" / "scripts" / "churn_transform.py"
     etl_spec = importlib.util.spec_from_file_location("churn_transform", etl_path)
     etl = importlib.util.module_from_spec(etl_spec)
     etl_spec.loader.exec_module(etl)

@@ -4,18 +4,18 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { ChurnSchema } from '../../lib/etl/churn';
-import { ChurnFeatures } from '../../lib/features/churn-features';
+import { ChurnSchema } from '../../lib/churn';
+import { ChurnFeatures } from '../../lib/churn';
 import { MlAlarms } from '../../lib/monitoring/alarms';
-import { ChurnModelBuildPipeline, ChurnModelBuildPipelineProps, JobInstanceType } from '../../lib/pipelines';
+import { ChurnModelBuildPipeline, ChurnModelBuildPipelineProps, JobInstanceType } from '../../lib';
 import { ModelApprovalStatus, ModelPackageGroup } from '../../lib/registry';
 import { MlNetwork } from '../../lib/security/network';
 import { DataLake } from '../../lib/storage/data-lake';
 import { expectNoFindings, testApp, testStack } from '../harness';
-import { definitionOf, evaluate } from './helpers';
-import { compile, relaxedSchema, schemaErrors } from './schema';
+import { definitionOf, evaluate } from '../pipelines/helpers';
+import { compile, relaxedSchema, schemaErrors } from '../pipelines/schema';
 
-const SCRIPTS = path.join(__dirname, '..', '..', 'lib', 'pipelines', 'scripts');
+const SCRIPTS = path.join(__dirname, '..', '..', 'lib', 'churn', 'scripts');
 const HYPERPARAMETERS = JSON.parse(fs.readFileSync(path.join(SCRIPTS, 'reference-hyperparameters.json'), 'utf-8'));
 const PREPROCESS_ARGUMENTS_FILE = JSON.parse(fs.readFileSync(path.join(SCRIPTS, 'churn-preprocess-arguments.json'), 'utf-8'));
 
@@ -212,7 +212,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(file.destinations[Object.keys(file.destinations)[0]].objectKey).toBe(featuresFile);
     // The shipped file is ChurnFeatures.scriptPath(), byte for byte: the code the feature store runs.
     expect(fs.readFileSync(path.join(assembly.directory, file.source.path), 'utf-8')).toBe(fs.readFileSync(ChurnFeatures.scriptPath(), 'utf-8'));
-    expect(ChurnFeatures.scriptPath()).toBe(path.join(__dirname, '..', '..', 'lib', 'features', 'scripts', 'churn_features.py'));
+    expect(ChurnFeatures.scriptPath()).toBe(path.join(__dirname, '..', '..', 'lib', 'churn', 'scripts', 'churn_features.py'));
     // preprocess.py loads it by path and records it in schema.json.
     const script = fs.readFileSync(path.join(SCRIPTS, 'preprocess.py'), 'utf-8');
     expect(script).toContain('"--features-module"');

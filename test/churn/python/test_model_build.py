@@ -19,10 +19,11 @@ import pytest
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "lib" / "pipelines" / "scripts"
 TELCO_CSV = REPO / ".." / "shared" / "reference" / "data" / "Telco-Customer-Churn.csv"
-HYPERPARAMETERS = SCRIPTS / "reference-hyperparameters.json"
+CHURN_SCRIPTS = REPO / "lib" / "churn" / "scripts"
+HYPERPARAMETERS = CHURN_SCRIPTS / "reference-hyperparameters.json"
 
 TELCO_ROWS = 7043
 TELCO_POSITIVE = 1869
@@ -560,11 +561,11 @@ def test_preprocess_is_generic_for_other_tabular_data(tmp_path):
 
 # --- the curated churn table, with the arguments ChurnModelBuildPipeline passes --------
 
-CHURN_PIPELINE_ARGUMENTS = SCRIPTS / "churn-preprocess-arguments.json"
-CHURN_TRANSFORM = REPO / "lib" / "etl" / "scripts" / "churn_transform.py"
+CHURN_PIPELINE_ARGUMENTS = CHURN_SCRIPTS / "churn-preprocess-arguments.json"
+CHURN_TRANSFORM = CHURN_SCRIPTS / "churn_transform.py"
 # The feature store's feature code (ChurnFeatures.scriptPath()) and its feature list.
-CHURN_FEATURES = REPO / "lib" / "features" / "scripts" / "churn_features.py"
-CHURN_FEATURE_DEFINITIONS = REPO / "lib" / "features" / "scripts" / "churn_feature_definitions.json"
+CHURN_FEATURES = CHURN_SCRIPTS / "churn_features.py"
+CHURN_FEATURE_DEFINITIONS = CHURN_SCRIPTS / "churn_feature_definitions.json"
 # Where the pipeline mounts churn_features.py; the file name is its asset's object key.
 FEATURES_MODULE_IN_CONTAINER = "/opt/ml/processing/input/features-code/{features_module_file}"
 
@@ -592,7 +593,7 @@ def _mb_import(path, name):
 
 
 def _mb_churn_transform():
-    """lib/etl/scripts/churn_transform.py, imported by path (it is not a package)."""
+    """lib/churn/scripts/churn_transform.py, imported by path (it is not a package)."""
     return _mb_import(CHURN_TRANSFORM, "churn_transform_for_model_build")
 
 
