@@ -250,12 +250,20 @@ export class FeatureIngestion extends Construct {
     // The script's one object, listed by its exact key as the S3Prefix input needs
     // (script.grantRead would grant reading every asset in the bootstrap bucket).
     grantReadFileInput(role, script.bucket, script.s3ObjectKey);
+    // CloudWatch Logs authorizes the log-group actions against the group's ARN with a trailing
+    // `:*` (the bare `log-group:<name>` never matches them), the stream actions against the stream.
     const logGroupArn = stack.formatArn({
       service: 'logs', resource: 'log-group', resourceName: PROCESSING_LOG_GROUP, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-      resources: [logGroupArn, `${logGroupArn}:log-stream:${prefix}-*`],
+      sid: 'JobLogGroup',
+      actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
+      resources: [`${logGroupArn}:*`],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'JobLogStreams',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [`${logGroupArn}:log-stream:${prefix}-*`],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
@@ -375,7 +383,8 @@ export class FeatureIngestion extends Construct {
 
     acknowledgeRoleWildcards(role,
       'Wildcards are limited to: objects under the source prefix (read actions of the grantRead groups), ' +
-      'this ingestion\'s log streams in /aws/sagemaker/ProcessingJobs, ' +
+      'the /aws/sagemaker/ProcessingJobs log group in the `:*` ARN form CloudWatch Logs authorizes CreateLogGroup and ' +
+      'DescribeLogStreams against, this ingestion\'s log streams in it, ' +
       'cloudwatch:PutMetricData (no resource type; limited by the cloudwatch:namespace condition), and, for a VPC ' +
       'job or an ECR image, ecr:GetAuthorizationToken and the EC2 network-interface actions, which have no ' +
       'resource-level permissions.');

@@ -149,10 +149,23 @@ describe('FeatureIngestion', () => {
       expect.objectContaining({ Action: 'sagemaker:PutRecord', Resource: { 'Fn::Join': ['', expect.arrayContaining([':feature-group/churn-customer-features'])] } }),
       expect.objectContaining({ Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^GroupOnlineStoreKey/), 'Arn'] } }),
       expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['curated/', 'curated/*'] } } }),
-      expect.objectContaining({ Action: expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']) }),
+      // Log-group actions on the group's `:*` ARN, the only form CloudWatch Logs authorizes them against.
+      expect.objectContaining({
+        Sid: 'JobLogGroup',
+        Action: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
+        Resource: { 'Fn::Join': ['', expect.arrayContaining([':log-group:/aws/sagemaker/ProcessingJobs:*'])] },
+      }),
+      // Stream actions on this ingestion's own streams only.
+      expect.objectContaining({
+        Sid: 'JobLogStreams',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::Join': ['', expect.arrayContaining([':log-group:/aws/sagemaker/ProcessingJobs:log-stream:churn-features-*'])] },
+      }),
       expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/ProcessingJobs' } } }),
     ]));
     expect(JSON.stringify(s)).not.toMatch(/sagemaker:(GetRecord|CreateProcessingJob)|s3:PutObject/);
+    // No grant on the bare log-group ARN, which no logs action is authorized against.
+    expect(JSON.stringify(s)).not.toMatch(/:log-group:\/aws\/sagemaker\/ProcessingJobs"/);
   });
 
   test('the job role reads only the script\'s own asset object, not the whole assets bucket', () => {
