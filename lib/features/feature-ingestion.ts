@@ -297,9 +297,12 @@ export class FeatureIngestion extends Construct {
       description: `Starts the feature ingestion jobs of ${this.node.path}`,
     });
     this.schedulerRole = schedulerRole;
-    // SageMaker encrypts the job volume with a grant it creates as the caller of CreateProcessingJob.
+    // SageMaker encrypts the job volume with a grant it creates as the caller of CreateProcessingJob:
+    // kms:CreateGrant is the one KMS permission that call needs for a VolumeKmsKeyId (SageMaker API
+    // permissions reference). kms:GrantIsForAWSResource exists only on grant operations, so no
+    // other KMS action belongs under this condition.
     schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+      actions: ['kms:CreateGrant'],
       resources: [key.keyArn],
       conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
     }));

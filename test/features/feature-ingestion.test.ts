@@ -133,10 +133,16 @@ describe('FeatureIngestion', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^IngestionJobRole/), 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
-      expect.objectContaining({ Action: ['kms:CreateGrant', 'kms:DescribeKey'], Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } }),
+      expect.objectContaining({
+        Action: 'kms:CreateGrant',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^IngestionKey/), 'Arn'] },
+        Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+      }),
       expect.objectContaining({ Action: 'sqs:SendMessage' }),
     ]));
     expect(JSON.stringify(s)).not.toMatch(/"Resource":"\*"/);
+    // kms:GrantIsForAWSResource exists only on grant operations: nothing else may sit under it.
+    expect(s.filter(st => JSON.stringify(st.Condition ?? {}).includes('kms:GrantIsForAWSResource')).map(st => st.Action)).toEqual(['kms:CreateGrant']);
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] },
     });
@@ -164,7 +170,7 @@ describe('FeatureIngestion', () => {
       expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/ProcessingJobs' } } }),
     ]));
     expect(JSON.stringify(s)).not.toMatch(/sagemaker:(GetRecord|CreateProcessingJob)|s3:PutObject/);
-    // No grant on the bare log-group ARN, which no logs action is authorized against.
+    // No grant on the bare log-group ARN, which CreateLogGroup and DescribeLogStreams are never authorized against.
     expect(JSON.stringify(s)).not.toMatch(/:log-group:\/aws\/sagemaker\/ProcessingJobs"/);
   });
 
