@@ -514,7 +514,7 @@ export class TransformStep extends PipelineStep {
         TransformResources: {
           InstanceType: instanceType.instanceTypeName,
           InstanceCount: p.instanceCount ?? 1,
-          ...(settings.kmsKeyArn && !instanceType.hasInstanceStorage ? { VolumeKmsKeyId: settings.kmsKeyArn } : {}),
+          ...instanceType._volumeKmsKey(`TransformStep(${this.stepName})`, settings.kmsKeyArn),
         },
         BatchStrategy: p.batchStrategy ?? 'MultiRecord',
         MaxPayloadInMB: p.maxPayload ? p.maxPayload.toMebibytes({ rounding: SizeRoundingBehavior.FLOOR }) : 6,

@@ -329,7 +329,7 @@ export abstract class ProcessingJobStep extends PipelineStep {
           InstanceType: r.instanceType.instanceTypeName,
           InstanceCount: r.instanceCount,
           VolumeSizeInGB: r.volumeSizeInGiB,
-          ...(settings.kmsKeyArn && !r.instanceType.hasInstanceStorage ? { VolumeKmsKeyId: settings.kmsKeyArn } : {}),
+          ...r.instanceType._volumeKmsKey(`${this.stepType}Step(${this.stepName})`, settings.kmsKeyArn),
         },
       },
       AppSpecification: {

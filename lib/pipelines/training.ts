@@ -78,7 +78,7 @@ function validateTrainingJob(label: string, props: TrainingJobOptions): Resolved
 }
 
 /** Renders the parts of a training job request shared by training and tuning. Internal. */
-function renderTrainingJob(imageUri: string, props: TrainingJobOptions, r: ResolvedResources, settings: JobSettings): Record<string, unknown> {
+function renderTrainingJob(label: string, imageUri: string, props: TrainingJobOptions, r: ResolvedResources, settings: JobSettings): Record<string, unknown> {
   const vpc = renderVpcConfig(settings);
   const inputs = props.inputs ?? [];
   const metrics = props.metricDefinitions ?? [];
@@ -96,7 +96,7 @@ function renderTrainingJob(imageUri: string, props: TrainingJobOptions, r: Resol
       InstanceCount: r.instanceCount,
       InstanceType: r.instanceType.instanceTypeName,
       VolumeSizeInGB: r.volumeSizeInGiB,
-      ...(settings.kmsKeyArn && !r.instanceType.hasInstanceStorage ? { VolumeKmsKeyId: settings.kmsKeyArn } : {}),
+      ...r.instanceType._volumeKmsKey(label, settings.kmsKeyArn),
     },
     RoleArn: settings.roleArn,
     StoppingCondition: { MaxRuntimeInSeconds: r.maxRuntimeInSeconds },
@@ -180,7 +180,7 @@ export class TrainingStep extends PipelineStep {
     const hp = this.props.hyperparameters ?? {};
     return {
       Arguments: {
-        ...renderTrainingJob(this.imageUri, this.props, this.resources, settings),
+        ...renderTrainingJob(`TrainingStep(${this.stepName})`, this.imageUri, this.props, this.resources, settings),
         ...(Object.keys(hp).length > 0 ? { HyperParameters: sortedObject(hp) } : {}),
       },
       ...renderRetryAndCache(`TrainingStep(${this.stepName})`, this.props, true, true),
@@ -534,7 +534,7 @@ export class TuningStep extends PipelineStep {
     }
     const maxJobs = p.maxJobs ?? (strategy.strategyName === 'Grid' ? undefined : 10);
     const strategyConfig = strategy._renderConfig();
-    const job = renderTrainingJob(this.imageUri, p, this.resources, settings);
+    const job = renderTrainingJob(`TuningStep(${this.stepName})`, this.imageUri, p, this.resources, settings);
     const staticHp = p.staticHyperparameters ?? {};
     return {
       Arguments: {

@@ -385,14 +385,33 @@ function isRenderable(value: unknown): value is Renderable {
   return typeof value === 'object' && value !== null && typeof (value as Renderable)._render === 'function';
 }
 
+/** The most values a String parameter's `allowedValues` (`EnumValues`) may list. */
+const MAX_ALLOWED_VALUES = 16;
+
 /** Properties of a string parameter. */
 export interface StringParameterProps {
   /**
-   * The value used when an execution does not set the parameter.
+   * The value used when an execution does not set the parameter. With `allowedValues`, it
+   * must be one of them.
    *
    * @default - no default: every execution must set it
    */
   readonly defaultValue?: string;
+
+  /**
+   * The only values an execution may set (`EnumValues` in the definition, what the SageMaker
+   * Python SDK renders for `ParameterString(enum_values=[...])`), 1 to 16 distinct strings.
+   *
+   * Required for a parameter that is a job's instance type
+   * (`JobInstanceType.fromParameter`): the pipeline encrypts job volumes with its KMS key
+   * (`VolumeKmsKeyId`), which SageMaker rejects on instance types with NVMe instance storage,
+   * so synthesis checks that the allowed types either all lack instance storage (the job
+   * carries the key) or all have it (the job carries none; the hardware encrypts the
+   * instance store).
+   *
+   * @default - any string
+   */
+  readonly allowedValues?: string[];
 
   /**
    * What the parameter is for.
@@ -461,14 +480,40 @@ export interface BooleanParameterProps {
  * @example
  * const threshold = PipelineParameter.floatParameter('AucThreshold', { defaultValue: 0.75 });
  * const instanceCount = PipelineParameter.integerParameter('TrainingInstanceCount', { defaultValue: 1 });
+ * const instanceType = PipelineParameter.stringParameter('TrainingInstanceType', {
+ *   defaultValue: 'ml.m5.large',
+ *   allowedValues: ['ml.m5.large', 'ml.m5.xlarge', 'ml.m5.2xlarge'],
+ * });
  */
 export class PipelineParameter extends PipelineValue {
-  /** A string parameter. */
+  /** A string parameter, optionally limited to `allowedValues`. */
   public static stringParameter(name: string, props: StringParameterProps = {}): PipelineParameter {
     if (props.defaultValue !== undefined && !isUnresolved(props.defaultValue) && props.defaultValue.length > 4096) {
       throw invalidProp(`PipelineParameter(${name}).defaultValue`, `${props.defaultValue.slice(0, 40)}...`, 'A string default may be at most 4,096 characters.');
     }
-    return new PipelineParameter(name, PipelineValueType.STRING, props.defaultValue, props.description);
+    const allowed = props.allowedValues;
+    if (allowed !== undefined) {
+      const label = `PipelineParameter(${name}).allowedValues`;
+      // SageMaker accepts at most 16 enum values per parameter (aws/sagemaker-python-sdk#2314).
+      if (allowed.length < 1 || allowed.length > MAX_ALLOWED_VALUES) {
+        throw invalidProp(label, allowed, `List 1 to ${MAX_ALLOWED_VALUES} values, or leave it out to allow any string.`);
+      }
+      for (const value of allowed) {
+        if (!isUnresolved(value) && (value.length === 0 || value.length > 4096)) {
+          throw invalidProp(label, value, 'Each allowed value must be 1 to 4,096 characters.');
+        }
+      }
+      const duplicates = allowed.filter((v, i) => !isUnresolved(v) && allowed.indexOf(v) !== i);
+      if (duplicates.length > 0) {
+        throw invalidProp(label, duplicates, 'Allowed values must be distinct.');
+      }
+      const checkable = props.defaultValue !== undefined && !isUnresolved(props.defaultValue) && !allowed.some(v => isUnresolved(v));
+      if (checkable && !allowed.includes(props.defaultValue!)) {
+        throw invalidProp(`PipelineParameter(${name}).defaultValue`, props.defaultValue,
+          `It must be one of the parameter's allowedValues (${allowed.join(', ')}).`);
+      }
+    }
+    return new PipelineParameter(name, PipelineValueType.STRING, props.defaultValue, props.description, allowed ? [...allowed] : undefined);
   }
 
   /** An integer parameter. */
@@ -496,9 +541,11 @@ export class PipelineParameter extends PipelineValue {
   public readonly parameterName: string;
   /** What the parameter is for, if described. */
   public readonly description?: string;
+  /** The only values an execution may set (String parameters with `allowedValues`), if limited. */
+  public readonly allowedValues?: string[];
   private readonly defaultValue?: unknown;
 
-  private constructor(name: string, valueType: PipelineValueType, defaultValue: unknown, description: string | undefined) {
+  private constructor(name: string, valueType: PipelineValueType, defaultValue: unknown, description: string | undefined, allowedValues?: string[]) {
     super(valueType);
     NameRule.PIPELINE_STEP.validate('PipelineParameter.name', name);
     if (description !== undefined && description.length > 4096) {
@@ -507,6 +554,7 @@ export class PipelineParameter extends PipelineValue {
     this.parameterName = name;
     this.defaultValue = defaultValue;
     this.description = description;
+    this.allowedValues = allowedValues;
   }
 
   /** @internal */
@@ -525,6 +573,7 @@ export class PipelineParameter extends PipelineValue {
       Name: this.parameterName,
       Type: this.valueType,
       ...(this.defaultValue !== undefined ? { DefaultValue: this.defaultValue } : {}),
+      ...(this.allowedValues !== undefined ? { EnumValues: [...this.allowedValues] } : {}),
       ...(this.description !== undefined ? { Description: this.description } : {}),
     };
   }

@@ -59,6 +59,7 @@ export function definitionOf(stack: Stack): any {
 export function buildFullPipeline(stack: Stack, options: { retry?: boolean; vpc?: ec2.IVpc; securityGroups?: ec2.ISecurityGroup[] } = {}): p.Pipeline {
   const threshold = p.PipelineParameter.floatParameter('AucThreshold', { defaultValue: 0.75, description: 'Lowest AUC to register' });
   const instanceCount = p.PipelineParameter.integerParameter('TrainingInstanceCount', { defaultValue: 1 });
+  const instanceType = p.PipelineParameter.stringParameter('TrainingInstanceType', { defaultValue: 'ml.m5.xlarge', allowedValues: ['ml.m5.xlarge', 'ml.m5.2xlarge'] });
   const inputUri = p.PipelineParameter.stringParameter('InputDataUri', { defaultValue: 's3://lake/curated/churn/' });
   const skip = p.PipelineParameter.booleanParameter('SkipBaseline', { defaultValue: false });
   const evaluation = new p.PropertyFile({ propertyFileName: 'EvaluationReport', outputName: 'evaluation', filePath: 'evaluation.json' });
@@ -82,6 +83,7 @@ export function buildFullPipeline(stack: Stack, options: { retry?: boolean; vpc?
   const train = new p.TrainingStep('Train', {
     image: XGBOOST_IMAGE,
     outputPath: 's3://lake/artifacts/models',
+    instanceType: p.JobInstanceType.fromParameter(instanceType),
     instanceCount: instanceCount.asNumber(),
     inputs: [
       { channelName: 'train', s3Uri: preprocess.outputS3Uri('train'), contentType: 'text/csv' },
@@ -158,7 +160,7 @@ export function buildFullPipeline(stack: Stack, options: { retry?: boolean; vpc?
   void skip;
   return new p.Pipeline(stack, 'Pipeline', {
     pipelineName: 'churn-training',
-    parameters: [threshold, instanceCount, inputUri, skip],
+    parameters: [threshold, instanceCount, instanceType, inputUri, skip],
     steps: [preprocess, train, tune, evaluate, check, model, transform, notify, quality, bias],
     vpc: options.vpc,
     securityGroups: options.securityGroups,

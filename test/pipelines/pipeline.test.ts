@@ -119,6 +119,7 @@ describe('rendered definition', () => {
     expect(definition.Parameters).toEqual([
       { Name: 'AucThreshold', Type: 'Float', DefaultValue: 0.75, Description: 'Lowest AUC to register' },
       { Name: 'TrainingInstanceCount', Type: 'Integer', DefaultValue: 1 },
+      { Name: 'TrainingInstanceType', Type: 'String', DefaultValue: 'ml.m5.xlarge', EnumValues: ['ml.m5.xlarge', 'ml.m5.2xlarge'] },
       { Name: 'InputDataUri', Type: 'String', DefaultValue: 's3://lake/curated/churn/' },
       { Name: 'SkipBaseline', Type: 'Boolean', DefaultValue: false },
     ]);
@@ -156,7 +157,11 @@ describe('rendered definition', () => {
       DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: { Get: "Steps.Preprocess.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri" }, S3DataDistributionType: 'FullyReplicated' } },
       ContentType: 'text/csv',
     });
-    expect(train.Arguments.ResourceConfig.InstanceCount).toEqual({ Get: 'Parameters.TrainingInstanceCount' });
+    expect(train.Arguments.ResourceConfig).toMatchObject({
+      InstanceType: { Get: 'Parameters.TrainingInstanceType' },
+      InstanceCount: { Get: 'Parameters.TrainingInstanceCount' },
+      VolumeKmsKeyId: expect.stringMatching(/^getatt-PipelineKey.*-Arn$/),
+    });
     expect(Object.keys(train.Arguments.HyperParameters)).toEqual(['eval_metric', 'num_round', 'objective']);
     expect(train.Arguments.AlgorithmSpecification).toEqual({ TrainingImage: expect.stringContaining('sagemaker-xgboost:1.7-1'), TrainingInputMode: 'File' });
     expect(train.Arguments.EnableNetworkIsolation).toBe(false);
@@ -299,9 +304,9 @@ describe('step properties and values', () => {
     expect(h.Arguments.WarmStartConfig).toEqual({ ParentHyperParameterTuningJobs: [{ HyperParameterTuningJobName: 'previous-tuning' }], WarmStartType: 'IdenticalDataAndAlgorithm' });
   });
 
-  test('instance types with NVMe instance storage get no volume key; an instance type can come from a parameter', () => {
+  test('instance types with NVMe instance storage get no volume key; an instance type can come from a parameter with allowed values', () => {
     const stack = testStack();
-    const type = p.PipelineParameter.stringParameter('InstanceType', { defaultValue: 'ml.m5.large' });
+    const type = p.PipelineParameter.stringParameter('InstanceType', { defaultValue: 'ml.m5.large', allowedValues: ['ml.m5.large', 'ml.m5.xlarge'] });
     new p.Pipeline(stack, 'P', {
       parameters: [type],
       steps: [
