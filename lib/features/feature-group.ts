@@ -8,6 +8,7 @@ import {
   FeatureDefinition, FeatureGroupThroughput, FeatureType, OfflineStoreTableFormat, OnlineStoreStorageType,
 } from './feature-types';
 import { acknowledgeRoleWildcards } from '../security/acknowledge';
+import { createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved } from '../security/validation';
@@ -616,9 +617,8 @@ export class FeatureGroup extends FeatureGroupBase {
 
     let onlineStoreConfig: CfnStoreConfig | undefined;
     if (onlineEnabled) {
-      const key = props.onlineStoreKey ?? new kms.Key(this, 'OnlineStoreKey', {
+      const key = props.onlineStoreKey ?? createPlatformKey(this, 'OnlineStoreKey', {
         description: `Encrypts the online store of the feature group ${this.node.path}`,
-        enableKeyRotation: true,
         removalPolicy,
       });
       this.onlineStoreKey = key;

@@ -13,6 +13,7 @@ import { grantReadFileInput } from '../pipelines/processing';
 import { IStepImage } from '../pipelines/step-image';
 import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
+import { createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
 import { PlatformRole } from '../security/platform-role';
@@ -229,9 +230,8 @@ export class FeatureIngestion extends Construct {
     this.jobNamePrefix = prefix;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+    const key = props.encryptionKey ?? createPlatformKey(this, 'Key', {
       description: `Encrypts the feature ingestion job volumes and dead-letter queue of ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy,
     });
     this.encryptionKey = key;

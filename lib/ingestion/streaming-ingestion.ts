@@ -13,7 +13,7 @@ import { alarmPrefix } from '../monitoring/alarm-ids';
 import { acknowledgeWildcards } from '../security/acknowledge';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
-import { allowCloudWatchLogs } from '../security/keys';
+import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved, validateIntegerRange } from '../security/validation';
@@ -374,9 +374,8 @@ export class StreamingIngestion extends Construct {
     }
 
     // ---- key, stream, log group -------------------------------------------------------------
-    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+    const key = props.encryptionKey ?? createPlatformKey(this, 'Key', {
       description: `Encrypts the ingestion stream and delivery logs of ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy,
     });
     this.encryptionKey = key;

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { createPlatformKey } from '../security/keys';
 import { invalidProp, validateIntegerRange } from '../security/validation';
 
 /**
@@ -156,9 +157,8 @@ export class MlAlarms extends Construct {
       this.topic = props.topic;
       return;
     }
-    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+    const key = props.encryptionKey ?? createPlatformKey(this, 'Key', {
       description: `Encrypts the ML platform alert topic ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.encryptionKey = key;

@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
+import { createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved, validateIntegerRange } from '../security/validation';
@@ -351,9 +352,8 @@ export class Pipeline extends PipelineBase implements iam.IGrantable {
     this.role = role;
     this.grantPrincipal = role;
 
-    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+    this.encryptionKey = props.encryptionKey ?? createPlatformKey(this, 'Key', {
       description: `Encrypts the job volumes and outputs of the SageMaker pipeline ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy,
     });
     // Explicit actions (no wildcards): S3 outputs use data keys, EBS volumes use grants.

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { allowCloudWatchLogs } from './keys';
+import { allowCloudWatchLogs, createPlatformKey } from './keys';
 import { PlatformRole } from './platform-role';
 import { invalidProp, validateIntegerRange } from './validation';
 
@@ -198,9 +198,8 @@ export class MlNetwork extends Construct {
         subnetConfiguration: [{ name: 'ml-isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
       });
       this.vpc = vpc;
-      const key = props.flowLogsKey ?? new kms.Key(this, 'FlowLogsKey', {
+      const key = props.flowLogsKey ?? createPlatformKey(this, 'FlowLogsKey', {
         description: `Encrypts the VPC flow logs of ${this.node.path}`,
-        enableKeyRotation: true,
         removalPolicy,
       });
       const logGroup = new logs.LogGroup(this, 'FlowLogs', {

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { DataLakeZone } from './data-lake-zone';
 import { acknowledgeNag, acknowledgeWildcards, COMPLIANCE_PACKS, NagPack } from '../security/acknowledge';
+import { createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateWholeDays } from '../security/validation';
@@ -364,9 +365,8 @@ export class DataLake extends DataLakeBase {
           'zone grants will carry no KMS permissions. Pass the bucket\'s KMS key if it uses one.');
       }
     } else {
-      const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      const key = props.encryptionKey ?? createPlatformKey(this, 'Key', {
         description: `Encrypts the data lake ${this.node.path}`,
-        enableKeyRotation: true,
         removalPolicy,
       });
       this.encryptionKey = key;
