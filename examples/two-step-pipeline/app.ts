@@ -36,7 +36,10 @@ export class ExistingModelBuildStack extends Stack {
       defaultValue: lake.curated.s3Uri('churn/'),
       description: 'S3 prefix of the curated churn CSV files',
     });
-    const trainingInstanceType = PipelineParameter.stringParameter('TrainingInstanceType', { defaultValue: 'ml.m5.xlarge' });
+    const trainingInstanceType = PipelineParameter.stringParameter('TrainingInstanceType', {
+      defaultValue: 'ml.m5.xlarge',
+      allowedValues: ['ml.m5.xlarge', 'ml.m5.2xlarge', 'ml.m5.4xlarge'],
+    });
     const runPrefix = lake.artifacts.s3Uri(`churn-training/${ExecutionVariable.PIPELINE_EXECUTION_ID.asString()}`);
 
     const preprocess = new ProcessingStep('Preprocess', {

@@ -48,6 +48,18 @@ const FEATURES_MODULE_FILE = '{features_module_file}';
 /** Where evaluate.py writes the test AUC in evaluation.json. */
 const AUC_PATH = 'binary_classification_metrics.auc.value';
 
+/**
+ * The instance types an execution may choose for the processing and training jobs: EBS-only
+ * types (no NVMe instance storage), because the jobs' volumes are encrypted with the
+ * pipeline's key (VolumeKmsKeyId), which SageMaker rejects on types with instance storage.
+ */
+const EBS_ONLY_JOB_TYPES = ['ml.m5.large', 'ml.m5.xlarge', 'ml.m5.2xlarge', 'ml.m5.4xlarge', 'ml.c5.xlarge', 'ml.c5.2xlarge', 'ml.r5.xlarge'];
+
+/** The allowed values of an instance-type parameter: its default first, then the others. */
+function withDefault(type: JobInstanceType, types: string[]): string[] {
+  return [type.instanceTypeName, ...types.filter(t => t !== type.instanceTypeName)];
+}
+
 /** The shape of `scripts/reference-hyperparameters.json`'s `tuning` section. */
 interface TuningConfig {
   readonly strategy: string;
@@ -353,10 +365,12 @@ export class ChurnModelBuildPipeline extends Construct {
     });
     this.processingInstanceType = PipelineParameter.stringParameter('ProcessingInstanceType', {
       defaultValue: processingType.instanceTypeName,
+      allowedValues: withDefault(processingType, EBS_ONLY_JOB_TYPES),
       description: 'Instance type of the preprocess, baseline and evaluate jobs',
     });
     this.trainingInstanceType = PipelineParameter.stringParameter('TrainingInstanceType', {
       defaultValue: trainingType.instanceTypeName,
+      allowedValues: withDefault(trainingType, EBS_ONLY_JOB_TYPES),
       description: 'Instance type of the tuning job\'s training jobs',
     });
     const processingInstance = JobInstanceType.fromParameter(this.processingInstanceType);

@@ -7,7 +7,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { ChurnSchema } from '../../lib/churn';
 import { ChurnFeatures } from '../../lib/churn';
 import { MlAlarms } from '../../lib/monitoring/alarms';
-import { ChurnModelBuildPipeline, ChurnModelBuildPipelineProps, JobInstanceType } from '../../lib';
+import { ChurnModelBuildPipeline, ChurnModelBuildPipelineProps, JobInstanceType, TabularScripts } from '../../lib';
 import { ModelApprovalStatus, ModelPackageGroup } from '../../lib/registry';
 import { MlNetwork } from '../../lib/security/network';
 import { DataLake } from '../../lib/storage/data-lake';
@@ -179,7 +179,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       expect(curated).toContain(column);
     }
     // The script understands every option passed.
-    const script = fs.readFileSync(path.join(SCRIPTS, 'preprocess.py'), 'utf-8');
+    const script = fs.readFileSync(TabularScripts.PREPROCESS_PATH, 'utf-8');
     for (const option of Object.keys(options)) {
       expect(script).toContain(`"${option}"`);
     }
@@ -214,7 +214,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(fs.readFileSync(path.join(assembly.directory, file.source.path), 'utf-8')).toBe(fs.readFileSync(ChurnFeatures.scriptPath(), 'utf-8'));
     expect(ChurnFeatures.scriptPath()).toBe(path.join(__dirname, '..', '..', 'lib', 'churn', 'scripts', 'churn_features.py'));
     // preprocess.py loads it by path and records it in schema.json.
-    const script = fs.readFileSync(path.join(SCRIPTS, 'preprocess.py'), 'utf-8');
+    const script = fs.readFileSync(TabularScripts.PREPROCESS_PATH, 'utf-8');
     expect(script).toContain('"--features-module"');
     expect(script).toContain('spec_from_file_location');
   });
@@ -230,7 +230,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(args.ProcessingOutputConfig.Outputs).toEqual([
       expect.objectContaining({ OutputName: 'baseline', S3Output: expect.objectContaining({ LocalPath: '/opt/ml/processing/baseline', S3Uri: runUri('/baseline') }) }),
     ]);
-    const script = fs.readFileSync(path.join(SCRIPTS, 'baseline.py'), 'utf-8');
+    const script = fs.readFileSync(TabularScripts.BASELINE_PATH, 'utf-8');
     for (const dir of ['/opt/ml/processing/train', '/opt/ml/processing/schema', '/opt/ml/processing/baseline']) {
       expect(script).toContain(`default="${dir}"`);
     }
@@ -266,7 +266,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(JSON.stringify(args.ProcessingInputs[1].S3Input.S3Uri)).toBe(output(steps.Preprocess, 'test'));
     expect(args.ProcessingOutputConfig.Outputs[0]).toMatchObject({ OutputName: 'evaluation', S3Output: { LocalPath: '/opt/ml/processing/evaluation', S3Uri: runUri('/evaluation') } });
     expect(steps.Evaluate.PropertyFiles).toEqual([{ PropertyFileName: 'Evaluation', OutputName: 'evaluation', FilePath: 'evaluation.json' }]);
-    expect(fs.readFileSync(path.join(SCRIPTS, 'evaluate.py'), 'utf-8')).toContain('binary_classification_metrics.auc.value');
+    expect(fs.readFileSync(TabularScripts.EVALUATE_PATH, 'utf-8')).toContain('binary_classification_metrics.auc.value');
   });
 
   test('the best model\'s URI is one nested Std:Join under the per-execution prefix, without doubled separators', () => {
