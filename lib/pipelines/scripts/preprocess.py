@@ -22,6 +22,23 @@ The CSV files follow the built-in XGBoost algorithm's CSV format (``text/csv``):
 target in the first column, no header row. ``test_features.csv`` holds the same rows as
 ``test.csv`` in the same order, without the label.
 
+Arguments describing the data (nothing about any one data set is assumed):
+
+    --label-column NAME        required: the label column
+    --positive-label VALUE     the label value that is 1; every other value is 0
+                               (default "1", for a 0/1 label)
+    --id-column NAME           the entity id: de-duplicates rows, never a feature
+                               (default '': none, no row is de-duplicated)
+    --event-time-column NAME   picks the latest row per id, never a feature (default '')
+    --drop-columns A,B         columns that are never features (default none)
+    --fill-product TARGET=A*B  a fill rule, repeatable (default none; 'none' is accepted
+                               and means no rule)
+
+Example, for the Telco customer-churn CSV (an example, not a default)::
+
+    --label-column Churn --positive-label Yes --id-column customerID
+    --fill-product TotalCharges=MonthlyCharges*tenure
+
 Cleaning, in this order:
 
 1. Strings are stripped; empty strings become missing values.
@@ -35,17 +52,18 @@ Cleaning, in this order:
    column (except the id, event-time and label columns and the ``--drop-columns``,
    which are never features) is categorical and is one-hot encoded with its
    categories sorted, so the feature order is deterministic. A missing categorical value is all zeros in its one-hot columns.
-5. ``--fill-product TARGET=A*B`` fills missing values of TARGET with A*B. The default,
-   ``TotalCharges=MonthlyCharges*tenure``, fits the Telco churn data: TotalCharges is
-   blank exactly for customers with tenure 0, who have not been billed yet, so
-   MonthlyCharges*tenure gives 0, the amount actually billed. A rule whose columns are
-   not all present is skipped (logged). Any numeric value still missing after that is
-   filled with the median of the TRAIN split (no leakage from validation/test); the
-   fill values are recorded in schema.json so inference code can apply the same.
+5. ``--fill-product TARGET=A*B`` fills missing values of TARGET with A*B; by default no
+   rule is applied. For example, ``TotalCharges=MonthlyCharges*tenure`` fits the Telco
+   churn CSV: TotalCharges is blank exactly for customers with tenure 0, who have not
+   been billed yet, so MonthlyCharges*tenure gives 0, the amount actually billed. A rule
+   whose columns are not all present is skipped (logged). Any numeric value still
+   missing after that (every missing value, without a rule) is filled with the median
+   of the TRAIN split (no leakage from validation/test); the fill values are recorded in
+   schema.json so inference code can apply the same.
 6. Stratified split with ``sklearn.model_selection.train_test_split`` and
    ``--random-seed``: first the test split, then validation from the remainder.
 
-schema.json (format_version 1)::
+schema.json (format_version 1), here for the Telco CSV with the example arguments above::
 
     {
       "format_version": 1,
@@ -109,9 +127,10 @@ columns, the event time passed and the ordered feature list), every feature has 
 ``"numeric"`` and ``one_hot_encoded`` is empty. Without ``--features-module`` the output is
 exactly as described above, and schema.json has no ``features_module`` key.
 
-Errors (no input files, missing label/id column, a single label value, a positive label
-that never occurs, bad fractions) end the job with a non-zero exit code and a message
-on stderr that names the problem, which SageMaker shows as the job's failure reason.
+Errors (no ``--label-column``, no input files, missing label/id column, a single label
+value, a positive label that never occurs, bad fractions) end the job with a non-zero
+exit code and a message on stderr that names the problem, which SageMaker shows as the
+job's failure reason.
 """
 
 import argparse
@@ -143,10 +162,19 @@ def parse_args(argv=None):
     parser.add_argument("--test-dir", default="/opt/ml/processing/test")
     parser.add_argument("--test-features-dir", default="/opt/ml/processing/test-features")
     parser.add_argument("--schema-dir", default="/opt/ml/processing/schema")
-    parser.add_argument("--label-column", default="Churn")
-    parser.add_argument("--positive-label", default="Yes")
     parser.add_argument(
-        "--id-column", default="customerID", help="dropped from the features; '' for none"
+        "--label-column", required=True, metavar="NAME", help="the label column (required)"
+    )
+    parser.add_argument(
+        "--positive-label",
+        default="1",
+        metavar="VALUE",
+        help="the label value encoded as 1, every other value as 0; default '1' (a 0/1 label)",
+    )
+    parser.add_argument(
+        "--id-column",
+        default="",
+        help="de-duplicates rows, dropped from the features; default '' (none)",
     )
     parser.add_argument(
         "--event-time-column",
@@ -165,8 +193,8 @@ def parse_args(argv=None):
         action="append",
         default=None,
         metavar="TARGET=A*B",
-        help="fill missing TARGET with A*B (repeatable); "
-        "default TotalCharges=MonthlyCharges*tenure; 'none' disables",
+        help="fill missing TARGET with A*B (repeatable); default none ('none' is accepted "
+        "too); other missing numbers get the train median",
     )
     parser.add_argument(
         "--features-module",
@@ -185,10 +213,10 @@ def parse_args(argv=None):
     parser.add_argument("--test-fraction", type=float, default=0.15)
     parser.add_argument("--random-seed", type=int, default=42)
     args = parser.parse_args(argv)
+    if not args.label_column.strip():
+        parser.error("argument --label-column: must name the label column, not ''")
     args.fill_product_given = args.fill_product is not None
-    if args.fill_product is None:
-        args.fill_product = ["TotalCharges=MonthlyCharges*tenure"]
-    args.fill_product = [rule for rule in args.fill_product if rule.lower() != "none"]
+    args.fill_product = [rule for rule in args.fill_product or [] if rule.lower() != "none"]
     args.drop_columns = [c.strip() for c in args.drop_columns.split(",") if c.strip()]
     return args
 
@@ -403,7 +431,7 @@ def call_compute_features(module, path, curated, event_time):
 
 
 def latest_row_per_id(raw, id_column, event_time_column):
-    """The row kept per id, by the rule of the churn feature module's compute_features.
+    """The row kept per id, by the rule a features module's compute_features follows.
 
     Ids are compared stripped of blanks and an empty id is dropped; with an event-time
     column, rows are stably sorted by it parsed as UTC timestamps (unparseable first), and

@@ -3,7 +3,7 @@
 Each script runs as a subprocess with temporary directories in place of the SageMaker
 Processing container paths, which is how SageMaker runs it. Run with:
 
-    PYENV_VERSION=system python3 -m pytest -q test/python/test_model_build.py
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider test/churn/python/test_model_build.py
 """
 
 import hashlib
@@ -27,6 +27,14 @@ HYPERPARAMETERS = CHURN_SCRIPTS / "reference-hyperparameters.json"
 
 TELCO_ROWS = 7043
 TELCO_POSITIVE = 1869
+# preprocess.py assumes nothing about the data set: the Telco CSV's label, positive value,
+# id column and fill rule are passed explicitly.
+TELCO_ARGS = [
+    "--label-column", "Churn",
+    "--positive-label", "Yes",
+    "--id-column", "customerID",
+    "--fill-product", "TotalCharges=MonthlyCharges*tenure",
+]
 
 
 def _mb_run(script, *args, check=True):
@@ -81,7 +89,7 @@ def mb_input(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mb_prep(tmp_path_factory, mb_input):
-    dirs, _ = _mb_preprocess(tmp_path_factory.mktemp("mb-prep"), mb_input)
+    dirs, _ = _mb_preprocess(tmp_path_factory.mktemp("mb-prep"), mb_input, *TELCO_ARGS)
     schema = json.loads((dirs["schema"] / "schema.json").read_text())
     return {
         "dirs": dirs,
@@ -210,7 +218,7 @@ def test_preprocess_test_features_are_the_test_rows_without_label(mb_prep):
 
 
 def test_preprocess_is_deterministic(tmp_path, mb_prep, mb_input):
-    dirs, _ = _mb_preprocess(tmp_path, mb_input)
+    dirs, _ = _mb_preprocess(tmp_path, mb_input, *TELCO_ARGS)
     for key, name in (
         ("train", "train.csv"),
         ("validation", "validation.csv"),
@@ -235,7 +243,7 @@ def test_preprocess_keeps_the_latest_row_of_a_repeated_id(tmp_path):
     input_dir.mkdir()
     raw.to_csv(input_dir / "a.csv", index=False)
     stale.to_csv(input_dir / "b.csv", index=False)
-    dirs, _ = _mb_preprocess(tmp_path / "out", input_dir, "--event-time-column", "updated_at")
+    dirs, _ = _mb_preprocess(tmp_path / "out", input_dir, *TELCO_ARGS, "--event-time-column", "updated_at")
     schema = json.loads((dirs["schema"] / "schema.json").read_text())
     assert schema["rows"]["input"] == 401
     assert schema["rows"]["duplicates_dropped"] == 1
@@ -247,7 +255,7 @@ def test_preprocess_keeps_the_latest_row_of_a_repeated_id(tmp_path):
 
 
 def test_preprocess_fails_on_a_missing_label_column(tmp_path, mb_input):
-    _, result = _mb_preprocess(tmp_path, mb_input, "--label-column", "Churned", check=False)
+    _, result = _mb_preprocess(tmp_path, mb_input, *TELCO_ARGS, "--label-column", "Churned", check=False)
     assert result.returncode != 0
     assert "'Churned'" in result.stderr
     assert "--label-column" in result.stderr
@@ -258,7 +266,7 @@ def test_preprocess_fails_on_a_missing_label_column(tmp_path, mb_input):
 def test_preprocess_fails_on_an_empty_input_dir(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    _, result = _mb_preprocess(tmp_path / "out", empty, check=False)
+    _, result = _mb_preprocess(tmp_path / "out", empty, *TELCO_ARGS, check=False)
     assert result.returncode != 0
     assert "no *.csv or *.parquet files found" in result.stderr
     assert str(empty) in result.stderr
@@ -266,9 +274,103 @@ def test_preprocess_fails_on_an_empty_input_dir(tmp_path):
 
 
 def test_preprocess_fails_on_an_absent_positive_label(tmp_path, mb_input):
-    _, result = _mb_preprocess(tmp_path, mb_input, "--positive-label", "yes", check=False)
+    _, result = _mb_preprocess(tmp_path, mb_input, *TELCO_ARGS, "--positive-label", "yes", check=False)
     assert result.returncode != 0
     assert "'yes'" in result.stderr and "['No', 'Yes']" in result.stderr
+
+
+# --- preprocess.py's defaults assume no data set ---------------------------------------
+
+
+def test_preprocess_requires_the_label_column(tmp_path, mb_input):
+    arguments = TELCO_ARGS[2:]
+    assert "--label-column" not in arguments
+    _, result = _mb_preprocess(tmp_path, mb_input, *arguments, check=False)
+    assert result.returncode != 0
+    assert "the following arguments are required: --label-column" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "train" / "train.csv").exists()
+    _, result = _mb_preprocess(tmp_path, mb_input, *arguments, "--label-column", "", check=False)
+    assert result.returncode != 0
+    assert "--label-column: must name the label column" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "train" / "train.csv").exists()
+
+
+def test_preprocess_positive_label_defaults_to_1(tmp_path, mb_input):
+    """The Telco label is Yes/No, so its positive value must be passed: the default is "1"."""
+    _, result = _mb_preprocess(
+        tmp_path, mb_input, "--label-column", "Churn", "--id-column", "customerID", check=False
+    )
+    assert result.returncode != 0
+    assert "--positive-label '1' does not occur in label column 'Churn'" in result.stderr
+    assert "['No', 'Yes']" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def mb_prep_without_fill_rule(tmp_path_factory, mb_input):
+    """The Telco CSV with every Telco argument but the fill rule."""
+    arguments = TELCO_ARGS[:TELCO_ARGS.index("--fill-product")]
+    dirs, result = _mb_preprocess(tmp_path_factory.mktemp("mb-prep-no-fill"), mb_input, *arguments)
+    return {
+        "dirs": dirs,
+        "stdout": result.stdout,
+        "schema": json.loads((dirs["schema"] / "schema.json").read_text()),
+        "splits": {s: _mb_read(dirs[s] / f"{s}.csv") for s in ("train", "validation", "test")},
+    }
+
+
+def test_preprocess_applies_no_fill_rule_by_default(mb_prep_without_fill_rule):
+    """Without --fill-product, a blank TotalCharges (the 11 customers with tenure 0) gets the
+    median of the train split, as for any other missing number."""
+    schema = mb_prep_without_fill_rule["schema"]
+    assert "Fill rule" not in mb_prep_without_fill_rule["stdout"]
+    assert "Filled" not in mb_prep_without_fill_rule["stdout"]
+    assert schema["fill"]["products"] == []
+    assert list(schema["fill"]["train_medians"]) == ["TotalCharges"]
+    median = schema["fill"]["train_medians"]["TotalCharges"]
+    names = schema["feature_names"]
+    tenure = names.index("tenure") + 1
+    total = names.index("TotalCharges") + 1
+    train = mb_prep_without_fill_rule["splits"]["train"]
+    # The median of the train split's present values: every train row but the tenure-0 ones.
+    assert median == pytest.approx(float(train.loc[train[tenure] != 0, total].median()))
+    assert median > 0
+    rows = pd.concat(mb_prep_without_fill_rule["splits"].values())
+    new_customers = rows[rows[tenure] == 0]
+    assert len(new_customers) == 11
+    assert new_customers[total].tolist() == pytest.approx([median] * 11)
+    assert not rows.isna().any().any()
+
+
+def test_preprocess_fill_product_none_is_still_accepted(tmp_path, mb_input, mb_prep_without_fill_rule):
+    arguments = TELCO_ARGS[:TELCO_ARGS.index("--fill-product")]
+    dirs, _ = _mb_preprocess(tmp_path, mb_input, *arguments, "--fill-product", "none")
+    expected = mb_prep_without_fill_rule["dirs"]
+    for key, name in (("train", "train.csv"), ("test", "test.csv"), ("schema", "schema.json")):
+        assert (dirs[key] / name).read_bytes() == (expected[key] / name).read_bytes(), name
+
+
+def test_preprocess_has_no_id_column_by_default(tmp_path):
+    """Without --id-column no row is de-duplicated, even one whose customerID repeats, and the
+    id column is just another column (one-hot encoded)."""
+    raw = pd.read_csv(TELCO_CSV, dtype=str, keep_default_na=False).head(400)
+    input_dir = tmp_path / "in"
+    input_dir.mkdir()
+    raw.to_csv(input_dir / "a.csv", index=False)
+    raw.head(1).to_csv(input_dir / "b.csv", index=False)
+    dirs, result = _mb_preprocess(
+        tmp_path / "out", input_dir, "--label-column", "Churn", "--positive-label", "Yes"
+    )
+    assert "repeated" not in result.stdout
+    schema = json.loads((dirs["schema"] / "schema.json").read_text())
+    assert schema["id_column"] is None
+    assert schema["rows"]["input"] == 401
+    assert schema["rows"]["duplicates_dropped"] == 0
+    assert schema["rows"]["total"] == 401
+    assert schema["one_hot_encoded"]["customerID"] == sorted(raw["customerID"])
+    assert f"customerID_{raw['customerID'][0]}" in schema["feature_names"]
 
 
 # --- baseline.py ---------------------------------------------------------------------
@@ -539,15 +641,16 @@ def test_preprocess_is_generic_for_other_tabular_data(tmp_path):
     input_dir = tmp_path / "in"
     input_dir.mkdir()
     frame.to_csv(input_dir / "part-0.csv", index=False)
-    dirs, result = _mb_preprocess(
-        tmp_path / "out", input_dir,
-        "--label-column", "target", "--positive-label", "1", "--id-column", "",
-    )
-    assert "Fill rule TotalCharges=MonthlyCharges*tenure skipped" in result.stdout
+    # Only the label column is named: the positive label "1", no id column and no fill rule
+    # are the defaults.
+    dirs, result = _mb_preprocess(tmp_path / "out", input_dir, "--label-column", "target")
+    assert "Fill rule" not in result.stdout
     schema = json.loads((dirs["schema"] / "schema.json").read_text())
     assert schema["feature_names"] == ["amount", "plan_basic", "plan_gold", "plan_silver"]
     assert schema["id_column"] is None
+    assert schema["label"]["positive_label"] == "1"
     assert schema["label"]["negative_labels"] == ["0"]
+    assert schema["fill"]["products"] == []
     assert schema["class_balance"]["all"]["positive"] == int(frame["target"].sum())
     train = _mb_read(dirs["train"] / "train.csv")
     median = schema["fill"]["train_medians"]["amount"]
@@ -638,6 +741,9 @@ def test_pipeline_arguments_name_curated_columns():
     for option in ("--label-column", "--id-column", "--event-time-column"):
         assert options[option] in columns, option
     assert set(options["--drop-columns"].split(",")) <= set(columns)
+    # Every data argument is passed, defaults included: the pipeline relies on none of them.
+    for option in ("--label-column", "--positive-label", "--id-column", "--event-time-column", "--fill-product"):
+        assert option in options, option
     # The label is joined on the feature module's record identifier, and the latest row is
     # picked by the column the module orders by.
     features = _mb_import(CHURN_FEATURES, "churn_features_for_arguments")
