@@ -9,13 +9,12 @@
  * key. Each execution writes under its own execution id, so step arguments never change
  * between executions and the preprocessing step's cache can hit.
  */
-import * as path from 'path';
 import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
-  ExecutionVariable, JobInstanceType, Pipeline, PipelineParameter, ProcessingCode, ProcessingStep, RetryPolicy, TrainingStep,
+  ExecutionVariable, JobInstanceType, Pipeline, PipelineParameter, ProcessingCode, ProcessingStep, RetryPolicy, TabularScripts, TrainingStep,
 } from '../../lib/pipelines';
 import { DataLake } from '../../lib/storage/data-lake';
 import { BuiltInImage, ImageScope, SKLearnVersion, XGBoostVersion } from '../../lib/training';
@@ -44,7 +43,11 @@ export class ExistingModelBuildStack extends Stack {
 
     const preprocess = new ProcessingStep('Preprocess', {
       image: BuiltInImage.sklearn(SKLearnVersion.V1_2_1, ImageScope.TRAINING),
-      code: ProcessingCode.fromAsset(path.join(__dirname, '..', '..', 'lib', 'pipelines', 'scripts', 'preprocess.py')),
+      code: ProcessingCode.fromAsset(TabularScripts.PREPROCESS_PATH),
+      // The curated churn table's label (0/1), its id and event time (the latest row per id is
+      // kept; neither is a feature) and its event metadata, which is never a feature either.
+      arguments: ['--label-column', 'churn', '--positive-label', '1', '--id-column', 'customer_id',
+        '--event-time-column', 'event_time', '--drop-columns', 'event_id,event_date'],
       instanceType: JobInstanceType.ML_M5_LARGE,
       inputs: [{ inputName: 'data', source: inputData.asString(), destination: '/opt/ml/processing/input/data' }],
       outputs: [
