@@ -71,9 +71,17 @@ export class ExistingEventsStack extends Stack {
     this.ingestion.grantWrite(producer);
 
     // Batch drops of CSV files start downstream work; here they are queued.
-    const deadLetters = new sqs.Queue(this, 'BatchArrivalDlq', { enforceSSL: true });
+    // Encryption at rest is stated (Control Tower CT.SQS.PR.2), and the dead-letter queue says it
+    // is one with a redrive-allow policy (CT.SQS.PR.1; `allowAll` is SQS's default, and naming
+    // the source queue instead would make the two queues reference each other).
+    const deadLetters = new sqs.Queue(this, 'BatchArrivalDlq', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
+    });
     const queue = new sqs.Queue(this, 'BatchArrivals', {
       enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
     });
     new BatchArrival(this, 'BatchArrival', {

@@ -317,6 +317,9 @@ export class FeatureIngestion extends Construct {
       encryptionMasterKey: key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // Marks it a dead-letter queue (CT.SQS.PR.1). `allowAll` is SQS's behaviour when unset;
+      // `denyAll` would fail the control and `byQueue` needs source queues, of which it has none.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
       removalPolicy,
     });
     acknowledgeNag(queue, 'SQS3', [NagPack.AWS_SOLUTIONS],

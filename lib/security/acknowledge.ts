@@ -35,6 +35,43 @@ export function acknowledgeNag(scope: IConstruct, rule: string, packs: NagPack[]
 }
 
 /**
+ * The AWS Control Tower proactive controls the library acknowledges somewhere, by control id,
+ * each with the name of its guard rule in `@cdklabs/cdk-validator-cfnguard` (the name a
+ * finding carries; the control id starts its description).
+ */
+export enum ControlTowerControl {
+  /** CT.LAMBDA.PR.3: a Lambda function runs in a customer-managed VPC. */
+  LAMBDA_PR_3 = 'lambda_inside_vpc_check',
+  /** CT.S3.PR.2: an S3 bucket has server access logging. */
+  S3_PR_2 = 's3_bucket_logging_enabled_check',
+  /** CT.S3.PR.9: an S3 bucket has S3 Object Lock. */
+  S3_PR_9 = 's3_bucket_object_lock_enabled_check',
+  /** CT.S3.PR.10: an S3 bucket's default encryption uses a KMS key. */
+  S3_PR_10 = 's3_bucket_default_encryption_kms_check',
+}
+
+/** The validation plugin name `@cdklabs/cdk-validator-cfnguard` reports under. */
+export const CONTROL_TOWER_PLUGIN = 'cdk-validator-cfnguard';
+
+/**
+ * Acknowledges an AWS Control Tower proactive control, as `@cdklabs/cdk-validator-cfnguard`
+ * checks it, on a construct and its children. The plugin reports through CDK's validation
+ * report, so this is `Validations.of(scope).acknowledge` with the id
+ * `cdk-validator-cfnguard::<guard rule name>`; the acknowledgement and its reason land in
+ * `validation-report.json` under `suppressedViolations`.
+ *
+ * An acknowledgement only quiets the local check: an account that enables the same control in
+ * Control Tower still blocks the resource at deployment (the README lists every one).
+ *
+ * @param scope the resource the acknowledgement is about
+ * @param control the control
+ * @param reason why the control does not fit this resource
+ */
+export function acknowledgeControlTower(scope: IConstruct, control: ControlTowerControl, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `${CONTROL_TOWER_PLUGIN}::${control}`, reason });
+}
+
+/**
  * Renders a (possibly tokenized) value the way cdk-nag names it in a finding id, e.g.
  * `<LakeBucketB1D32E10.Arn>/curated/*`. Resolution happens in the scope's stack.
  */

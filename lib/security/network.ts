@@ -1,9 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeControlTower, ControlTowerControl } from './acknowledge';
 import { allowCloudWatchLogs, createPlatformKey } from './keys';
 import { PlatformRole } from './platform-role';
 import { invalidProp, validateIntegerRange } from './validation';
@@ -198,6 +199,15 @@ export class MlNetwork extends Construct {
         subnetConfiguration: [{ name: 'ml-isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
       });
       this.vpc = vpc;
+      // With `@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`, CDK strips the default security
+      // group's rules through one Lambda-backed provider per stack.
+      const restrictDefaultSg = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+      if (restrictDefaultSg) {
+        acknowledgeControlTower(restrictDefaultSg, ControlTowerControl.LAMBDA_PR_3,
+          'CDK\'s own deployment-time provider that removes the rules of the VPC\'s default security group: it runs for seconds per deployment and '
+          + 'calls only the EC2 API and CloudFormation\'s response URL. CDK offers no VPC placement for it, and inside the isolated VPC it would need '
+          + 'an EC2 interface endpoint (about $14.60 a month for two AZs) to reach that API.');
+      }
       const key = props.flowLogsKey ?? createPlatformKey(this, 'FlowLogsKey', {
         description: `Encrypts the VPC flow logs of ${this.node.path}`,
         removalPolicy,

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { DataLakeZone } from './data-lake-zone';
-import { acknowledgeNag, acknowledgeWildcards, COMPLIANCE_PACKS, NagPack } from '../security/acknowledge';
+import { acknowledgeControlTower, acknowledgeNag, acknowledgeWildcards, COMPLIANCE_PACKS, ControlTowerControl, NagPack } from '../security/acknowledge';
 import { createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
@@ -466,6 +466,10 @@ export class DataLake extends DataLakeBase {
     if (props.eventBridgeEnabled ?? true) {
       cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     }
+    acknowledgeControlTower(bucket, ControlTowerControl.S3_PR_9,
+      'Object Lock protects only object versions under a retention period or legal hold, and those would stop the lake deleting what it must: '
+      + 'customer records on an erasure request, versions of zones that ETL rewrites, raw objects past rawExpiration. '
+      + 'Once enabled it can never be turned off, so write-once storage is left to users who need it (bring your own bucket).');
     return bucket;
   }
 
@@ -495,6 +499,14 @@ export class DataLake extends DataLakeBase {
       'S3 server access log delivery supports only SSE-S3 (AES-256) on the destination bucket, not SSE-KMS.');
     acknowledgeNag(logBucket, 'S3BucketReplicationEnabled', COMPLIANCE_PACKS,
       'Access logs are audit records kept versioned in this region; replicating them needs a bucket in another region that the lake does not own.');
+    acknowledgeControlTower(logBucket, ControlTowerControl.S3_PR_2, noLogging);
+    acknowledgeControlTower(logBucket, ControlTowerControl.S3_PR_10,
+      'S3 server access log delivery supports only SSE-S3 (AES-256) on the destination bucket, not SSE-KMS.');
+    acknowledgeControlTower(logBucket, ControlTowerControl.S3_PR_9,
+      'S3 does not deliver server access logs to a bucket with Object Lock enabled.');
+    // EventBridge notifications (CT.S3.PR.4) cost nothing and let a rule see log objects being
+    // deleted; set on the L1 like the lake bucket's.
+    (logBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     return logBucket;
   }
 }
