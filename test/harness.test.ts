@@ -1,4 +1,4 @@
-import { CfnParameter, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { audit, CDK_CONTEXT, testApp } from './harness';
 
@@ -33,10 +33,21 @@ describe('test harness', () => {
     expect(findings).toContainEqual(expect.objectContaining({ rule: 'W2001', severity: 'warning' }));
   });
 
-  test('cdk-nag findings of all four packs are reported', () => {
+  test('cdk-nag findings of all four packs, and Control Tower\'s, are reported', () => {
     const app = testApp();
     new s3.Bucket(new Stack(app, 'Nag'), 'Bucket');
     const plugins = new Set(audit(app).map(f => f.plugin));
-    expect([...plugins].sort()).toEqual(['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']);
+    expect([...plugins].sort()).toEqual(['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321', 'cdk-validator-cfnguard']);
+  });
+
+  test('a validation plugin that throws is reported as a finding, not read as a clean report', () => {
+    const app = testApp();
+    new s3.Bucket(new Stack(app, 'Broken'), 'Bucket');
+    Validations.of(app).addPlugins({ name: 'Broken plugin', validate: () => { throw new Error('cfn-guard died'); } });
+    expect(audit(app)).toContainEqual(expect.objectContaining({
+      plugin: 'Broken plugin',
+      rule: 'plugin-failure',
+      description: expect.stringContaining('cfn-guard died'),
+    }));
   });
 });

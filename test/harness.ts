@@ -3,6 +3,7 @@ import * as path from 'path';
 import { App, AppProps, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import { ControlTowerChecks } from './control-tower';
 
 /**
  * The test harness every stage's tests use. An app made here carries the same feature
@@ -43,7 +44,7 @@ export function testStack(options: TestAppOptions = {}): Stack {
   return new Stack(testApp(options), 'TestStack');
 }
 
-/** One unacknowledged finding of cdk-nag or CloudFormation Validate. */
+/** One unacknowledged finding of cdk-nag, Control Tower or CloudFormation Validate. */
 export interface Finding {
   readonly plugin: string;
   readonly rule: string;
@@ -52,23 +53,27 @@ export interface Finding {
   readonly description: string;
 }
 
-/** The four cdk-nag packs the project promises to pass. */
-export function addNagPacks(app: App): void {
+/**
+ * The four cdk-nag packs and AWS Control Tower's proactive controls (see `./control-tower`),
+ * the plugins the project promises to pass.
+ */
+export function addValidationPlugins(app: App): void {
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app),
     new HIPAASecurityChecks(app),
     new NIST80053R5Checks(app),
     new PCIDSS321Checks(app),
+    new ControlTowerChecks(),
   );
 }
 
 /**
- * Synthesizes an app with the four cdk-nag packs and AWS's CloudFormation Validate, and
- * returns every finding that is not acknowledged, warnings included. A synthesis that fails
- * for another reason rethrows.
+ * Synthesizes an app with the four cdk-nag packs, AWS Control Tower's proactive controls and
+ * AWS's CloudFormation Validate, and returns every finding that is not acknowledged, warnings
+ * included. A synthesis that fails for another reason rethrows.
  */
 export function audit(app: App): Finding[] {
-  addNagPacks(app);
+  addValidationPlugins(app);
   try {
     app.synth({ force: true });
   } catch (e) {
@@ -89,6 +94,11 @@ export function readValidationReport(outdir: string): Finding[] {
   const report = JSON.parse(fs.readFileSync(file, 'utf-8'));
   const findings: Finding[] = [];
   for (const plugin of report.pluginReports ?? []) {
+    // A plugin that threw (cfn-guard crashing, say) is written with no violations and an
+    // error: it checked nothing, which must not read as clean.
+    if (plugin.metadata?.error) {
+      findings.push({ plugin: plugin.pluginName, rule: 'plugin-failure', severity: 'error', path: '', description: plugin.metadata.error });
+    }
     for (const violation of plugin.violations ?? []) {
       for (const construct of violation.violatingConstructs ?? []) {
         findings.push({
@@ -109,7 +119,7 @@ export function formatFindings(findings: Finding[]): string[] {
   return findings.map(f => `${f.severity} ${f.plugin} ${f.rule} at ${f.path}: ${f.description}`);
 }
 
-/** Expects an app to have no unacknowledged cdk-nag or CloudFormation Validate finding. */
+/** Expects an app to have no unacknowledged cdk-nag, Control Tower or CloudFormation Validate finding. */
 export function expectNoFindings(app: App): void {
   expect(formatFindings(audit(app))).toEqual([]);
 }
