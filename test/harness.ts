@@ -4,6 +4,7 @@ import { App, AppProps, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { ControlTowerChecks } from './control-tower';
+import { auditIamReference } from './iam-reference';
 
 /**
  * The test harness every stage's tests use. An app made here carries the same feature
@@ -69,8 +70,9 @@ export function addValidationPlugins(app: App): void {
 
 /**
  * Synthesizes an app with the four cdk-nag packs, AWS Control Tower's proactive controls and
- * AWS's CloudFormation Validate, and returns every finding that is not acknowledged, warnings
- * included. A synthesis that fails for another reason rethrows.
+ * AWS's CloudFormation Validate, checks every IAM policy of its templates against the IAM
+ * Service Authorization Reference (`./iam-reference`), and returns every finding that is not
+ * acknowledged, warnings included. A synthesis that fails for another reason rethrows.
  */
 export function audit(app: App): Finding[] {
   addValidationPlugins(app);
@@ -82,7 +84,7 @@ export function audit(app: App): Finding[] {
       throw e;
     }
   }
-  return readValidationReport(app.outdir);
+  return [...readValidationReport(app.outdir), ...auditIamReference(app)];
 }
 
 /** Reads `validation-report.json` from a cloud assembly directory (no file: no findings). */
@@ -119,7 +121,7 @@ export function formatFindings(findings: Finding[]): string[] {
   return findings.map(f => `${f.severity} ${f.plugin} ${f.rule} at ${f.path}: ${f.description}`);
 }
 
-/** Expects an app to have no unacknowledged cdk-nag, Control Tower or CloudFormation Validate finding. */
+/** Expects an app to have no unacknowledged cdk-nag, Control Tower, CloudFormation Validate or IAM reference finding. */
 export function expectNoFindings(app: App): void {
   expect(formatFindings(audit(app))).toEqual([]);
 }
