@@ -20,7 +20,11 @@ import { App, CfnElement, Stack, Stage } from 'aws-cdk-lib';
  * `Ref`s and attributes become placeholders that match one ARN segment (no `:` or `/`), and
  * `Fn::GetAtt X.Arn` (or a `Ref` that returns an ARN) of a known resource type becomes that
  * type's ARN. A resource that is nothing but an unknown value (a parameter, an import, the ARN
- * of a type this file does not know) cannot be checked and is left alone.
+ * of a type this file does not know) cannot be checked and is left alone (`reportUnchecked` lists them).
+ *
+ * Where the reference states an ARN format differently from how the service authorizes, the
+ * service's documented behaviour wins (see `arnFormats`); accepted findings are in
+ * `ACKNOWLEDGEMENTS`, each with its reason.
  */
 
 /** One finding of {@link checkIamReference}. */
@@ -45,8 +49,8 @@ export interface IamReferenceOptions {
 }
 
 /**
- * A finding accepted on purpose. Matches a finding whose text contains every given string.
- * Each one says why the grant is right although the reference data says otherwise.
+ * A finding accepted on purpose. Matches a finding whose text contains every given string,
+ * and says concretely why it is accepted (and, for a defect fixed elsewhere, when to remove it).
  */
 interface Acknowledgement {
   readonly contains: string[];
@@ -58,8 +62,8 @@ const ACKNOWLEDGEMENTS: Acknowledgement[] = [
     contains: ['(AWS::KMS::Key KeyPolicy) statement AllowCloudWatchLogsOfThisAccount: action kms:Describe* with ArnLike kms:EncryptionContext:aws:logs:arn:'],
     reason: 'A dead grant, not a gap, and not ours to fix here: allowCloudWatchLogs (lib/security/keys.ts) copies the key ' +
       'policy of the CloudWatch Logs guide, which lists kms:Describe* under the kms:EncryptionContext:aws:logs:arn ' +
-      'condition. DescribeKey carries no encryption context, so that part never allows anything; encrypted log ' +
-      'groups work without it. The fix is to drop kms:Describe* from that statement (lib/security/keys.ts belongs ' +
+      'condition. DescribeKey carries no encryption context, so that part never allowed anything, and whatever ' +
+      'CloudWatch Logs does with the key it already does without it. The fix is to drop kms:Describe* from that statement (lib/security/keys.ts belongs ' +
       'to a concurrent change); remove this acknowledgement with it.',
   },
 ];
