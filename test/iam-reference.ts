@@ -57,16 +57,7 @@ interface Acknowledgement {
   readonly reason: string;
 }
 
-const ACKNOWLEDGEMENTS: Acknowledgement[] = [
-  {
-    contains: ['(AWS::KMS::Key KeyPolicy) statement AllowCloudWatchLogsOfThisAccount: action kms:Describe* with ArnLike kms:EncryptionContext:aws:logs:arn:'],
-    reason: 'A dead grant, not a gap, and not ours to fix here: allowCloudWatchLogs (lib/security/keys.ts) copies the key ' +
-      'policy of the CloudWatch Logs guide, which lists kms:Describe* under the kms:EncryptionContext:aws:logs:arn ' +
-      'condition. DescribeKey carries no encryption context, so that part never allowed anything, and whatever ' +
-      'CloudWatch Logs does with the key it already does without it. The fix is to drop kms:Describe* from that statement (lib/security/keys.ts belongs ' +
-      'to a concurrent change); remove this acknowledgement with it.',
-  },
-];
+const ACKNOWLEDGEMENTS: Acknowledgement[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // The reference data, read synchronously (the package's API is async) and cached per service.

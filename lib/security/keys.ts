@@ -11,13 +11,17 @@ import { Construct } from 'constructs';
  * Lets CloudWatch Logs in the key's region use a key for log groups of the key's account
  * (`kms:EncryptionContext:aws:logs:arn` limited to this account's log groups). Needed for
  * every KMS-encrypted log group. No-op for imported keys, whose policy is not ours to change.
+ *
+ * The CloudWatch Logs guide's sample policy also lists `kms:Describe*` under this condition;
+ * `DescribeKey` carries no encryption context (IAM Service Authorization Reference), so that
+ * part can never allow anything and is left out.
  */
 export function allowCloudWatchLogs(key: kms.IKey): void {
   const stack = Stack.of(key);
   key.addToResourcePolicy(new iam.PolicyStatement({
     sid: 'AllowCloudWatchLogsOfThisAccount',
     principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
-    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
     resources: ['*'],
     conditions: {
       ArnLike: {
