@@ -8,8 +8,10 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IFeatureGroup } from './feature-group';
+import { alarmPrefix } from '../monitoring/alarm-ids';
 import { MlAlarms } from '../monitoring/alarms';
 import { grantReadFileInput } from '../pipelines/processing';
+import { instanceTypeHasInstanceStorage } from '../pipelines/step';
 import { IStepImage } from '../pipelines/step-image';
 import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { acknowledgeNag, NagPack } from '../security/acknowledge';
@@ -91,7 +93,10 @@ export interface FeatureIngestionProps {
   readonly enabled?: boolean;
 
   /**
-   * The ML instance type of the job, e.g. `ml.m5.large`.
+   * The ML instance type of the job, e.g. `ml.m5.large`. Its storage volume is encrypted with
+   * the job's key, except on types with NVMe instance storage (`ml.m5d.*`, `ml.c5d.*`,
+   * `ml.g4dn.*`, `ml.g5.*`, ...), for which SageMaker rejects a volume key and the instance's
+   * hardware encrypts the instance store.
    *
    * @default 'ml.m5.large'
    */
@@ -351,7 +356,9 @@ export class FeatureIngestion extends Construct {
           InstanceCount: 1,
           InstanceType: instanceType,
           VolumeSizeInGB: volumeSize.toGibibytes(),
-          VolumeKmsKeyId: key.keyArn,
+          // SageMaker rejects VolumeKmsKeyId on types with NVMe instance storage, whose hardware
+          // encrypts the instance store itself.
+          ...(!isUnresolved(instanceType) && instanceTypeHasInstanceStorage(instanceType) ? {} : { VolumeKmsKeyId: key.keyArn }),
         },
       },
       StoppingCondition: { MaxRuntimeInSeconds: maxRuntime.toSeconds() },
@@ -399,7 +406,7 @@ export class FeatureIngestion extends Construct {
       'so the resource is a name-prefix pattern.');
 
     if (props.alarms) {
-      props.alarms.addAlarm(`${Names.uniqueId(this).slice(-40)}DeadLetters`, {
+      props.alarms.addAlarm(`${alarmPrefix(this)}DeadLetters`, {
         metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
         threshold: { threshold: 1 },
         description: `A scheduled feature ingestion into ${props.featureGroup.featureGroupName} could not be started; ` +

@@ -120,6 +120,14 @@ describe('FeatureIngestion', () => {
     expect(r.StoppingCondition.MaxRuntimeInSeconds).toBe(1800);
   });
 
+  test('an instance type with NVMe instance storage gets no VolumeKmsKeyId (SageMaker rejects it there)', () => {
+    for (const instanceType of ['ml.m5d.xlarge', 'ml.g4dn.xlarge', 'ml.g5.2xlarge']) {
+      const config = request(setup({ instanceType }).stack).ProcessingResources.ClusterConfig;
+      expect({ instanceType, config }).toEqual({ instanceType, config: { InstanceCount: 1, InstanceType: instanceType, VolumeSizeInGB: 30 } });
+    }
+    expect(request(setup({ instanceType: 'ml.c5.xlarge' }).stack).ProcessingResources.ClusterConfig.VolumeKmsKeyId).toBe('<token>');
+  });
+
   test('the scheduler role may only create jobs with the prefix and pass the job role to SageMaker', () => {
     const { stack } = setup();
     const s = statements(stack, 'IngestionSchedulerRolePolicy');
@@ -231,7 +239,10 @@ describe('FeatureIngestion', () => {
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmsTopic') }],
+      // Named after the construct path, like every stage's alarms.
+      AlarmName: Match.absent(),
     });
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))).toEqual([expect.stringMatching(/^AlarmsIngestionDeadLetters[0-9A-F]{8}$/)]);
   });
 
   test('without a prefix, a valid unique one of at most 26 characters is derived', () => {
