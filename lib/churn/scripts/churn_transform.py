@@ -1,7 +1,7 @@
 """Churn ETL transformation: raw churn events -> curated, typed, de-duplicated rows.
 
 Plain pandas, no pyspark import, so the logic is tested locally on the real Telco data
-(test/python/test_etl.py). The Glue job (churn_etl.py) ships this module with
+(test/churn/python/test_etl.py). The Glue job (churn_etl.py) ships this module with
 --extra-py-files and runs `transform_partition` with `mapInPandas` on data hash-partitioned by
 customer; `transform` gives the same result on any split that keeps a customer's events together.
 
