@@ -1,10 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ChurnEtlJob } from './etl-job';
 import { ChurnFeatureStore } from './features';
@@ -13,66 +9,19 @@ import { ChurnSchema } from './schema';
 import { LakeCrawler } from '../etl/crawler';
 import { LakeTable } from '../etl/table';
 import { StreamingIngestion } from '../ingestion/streaming-ingestion';
-import { MlPlatform } from '../platform/ml-platform';
+import { MlPlatform, MlPlatformProps } from '../platform/ml-platform';
 import { ModelPackageGroup } from '../registry/model-package-group';
-import { MlInterfaceEndpoint } from '../security/network';
 import { validateIntegerRange } from '../security/validation';
 import { BuiltInImage, ImageScope, SKLearnVersion } from '../training/builtin-image';
 
 /**
- * Properties of a {@link ChurnPlatform}.
+ * Properties of a {@link ChurnPlatform}: every {@link MlPlatformProps} of the foundation
+ * (bring your own VPC, bucket, key or alert topic; removal policy), with two differences in
+ * default: `alarmNamePrefix` defaults to `'churn-platform'`, and `removalPolicy` reaches every
+ * stage's stateful resources (stream, feature group, model registry group), not only the
+ * foundation's. Plus the churn stages' own options.
  */
-export interface ChurnPlatformProps {
-  /**
-   * Bring your own VPC for the platform's SageMaker jobs.
-   *
-   * @default - a new VPC with isolated subnets, an S3 gateway endpoint and KMS-encrypted flow logs
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * Interface VPC endpoints to define (about $7.30 per AZ per month each).
-   *
-   * @default - none: the platform's SageMaker jobs only use S3, through the gateway endpoint
-   */
-  readonly interfaceEndpoints?: MlInterfaceEndpoint[];
-
-  /**
-   * Bring your own data-lake bucket. The platform never changes the lifecycle rules of a
-   * bucket you bring; send its events to EventBridge so the ETL job starts on arrival.
-   *
-   * @default - a new bucket with the DataLake defaults (KMS, SSL-only, versioned, access-logged)
-   */
-  readonly dataLakeBucket?: s3.IBucket;
-
-  /**
-   * The KMS key that encrypts the data lake (and the catalog's jobs, logs and bookmarks).
-   *
-   * @default - the bucket's key with your own bucket; otherwise a new key with rotation
-   */
-  readonly dataLakeKey?: kms.IKey;
-
-  /**
-   * Bring your own alert topic: every alarm of every stage notifies it.
-   *
-   * @default - a new KMS-encrypted, SSL-only SNS topic
-   */
-  readonly alertTopic?: sns.ITopic;
-
-  /**
-   * Prefix of every alarm name.
-   *
-   * @default 'churn-platform'
-   */
-  readonly alarmNamePrefix?: string;
-
-  /**
-   * Name of the Glue database of the churn tables.
-   *
-   * @default - a generated lower-case name
-   */
-  readonly databaseName?: string;
-
+export interface ChurnPlatformProps extends MlPlatformProps {
   /**
    * Shards of the ingestion stream (provisioned mode, about $11 per shard per month; each
    * shard takes 1 MB/s or 1,000 records/s).
@@ -87,21 +36,6 @@ export interface ChurnPlatformProps {
    * @default 'churn-prediction'
    */
   readonly modelPackageGroupName?: string;
-
-  /**
-   * What happens to stateful resources (buckets, keys, log groups, stream, catalog and
-   * tables, feature group, model registry group) when they leave the stack.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * Empty the platform's buckets when they are destroyed. Needs `RemovalPolicy.DESTROY`.
-   *
-   * @default false
-   */
-  readonly autoDeleteObjects?: boolean;
 }
 
 /**
@@ -149,15 +83,9 @@ export class ChurnPlatform extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.platform = new MlPlatform(this, 'Platform', {
-      vpc: props.vpc,
-      interfaceEndpoints: props.interfaceEndpoints,
-      dataLakeBucket: props.dataLakeBucket,
-      dataLakeKey: props.dataLakeKey,
-      alertTopic: props.alertTopic,
+      ...props,
       alarmNamePrefix: props.alarmNamePrefix ?? 'churn-platform',
-      databaseName: props.databaseName,
       removalPolicy,
-      autoDeleteObjects: props.autoDeleteObjects,
     });
     const { dataLake, alarms, catalog } = this.platform;
 
