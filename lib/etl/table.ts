@@ -6,7 +6,7 @@ import type { LakeCatalog } from './catalog';
 import { GLUE_CATALOG_NAME } from './private/names';
 import { CATALOG_PARTITION_WRITE_ACTIONS, CATALOG_READ_ACTIONS, catalogArns } from './private/grants';
 import { NameRule } from '../security/names';
-import { invalidProp } from '../security/validation';
+import { invalidProp, isUnresolved, validateMaxLength } from '../security/validation';
 import { DataLakeZone } from '../storage/data-lake-zone';
 
 /**
@@ -32,7 +32,9 @@ export interface LakeTableOptions {
 
   /**
    * The table's columns, typed with `glue.Schema` (e.g. `glue.Schema.STRING`). Names follow
-   * the table-name rule.
+   * the table-name rule; a `comment` is one line of at most 255 characters and a type's
+   * text at most 131,072 characters (Glue's `Column` limits). Partition keys follow the same
+   * rules.
    */
   readonly columns: glue.Column[];
 
@@ -51,7 +53,7 @@ export interface LakeTableOptions {
   readonly dataFormat?: glue.DataFormat;
 
   /**
-   * Description of the table.
+   * Description of the table, at most 2,048 characters.
    *
    * @default - '<tableName> in the <zone> zone'
    */
@@ -74,6 +76,25 @@ export interface LakeTableProps extends LakeTableOptions {
    * The catalog the table belongs to.
    */
   readonly catalog: LakeCatalog;
+}
+
+/**
+ * Limits of the Glue API (`TableInput`, `Column`) that CloudFormation's `AWS::Glue::Table`
+ * schema also declares (`maxLength`); the property-based tests read the schema to check them.
+ */
+const GLUE_TABLE_DESCRIPTION_MAX_LENGTH = 2048;
+const GLUE_COLUMN_COMMENT_MAX_LENGTH = 255;
+const GLUE_COLUMN_TYPE_MAX_LENGTH = 131072;
+
+/** Glue's "single-line string" pattern (Column.Comment): no line breaks or other control characters but tab. */
+const GLUE_SINGLE_LINE = /^[\u0020-\uD7FF\uE000-\uFFFD\uD800-\uDBFF\uDC00-\uDFFF\t]*$/;
+
+/** A column comment: at most `maxLength` characters on a single line. Tokens are skipped. */
+function validateColumnText(prop: string, value: string | undefined, maxLength: number, limitName: string): void {
+  validateMaxLength(prop, value, maxLength, limitName);
+  if (value !== undefined && !isUnresolved(value) && !GLUE_SINGLE_LINE.test(value)) {
+    throw invalidProp(prop, value, `${limitName} must be a single line: no line breaks or control characters other than tab.`);
+  }
 }
 
 /**
@@ -105,15 +126,25 @@ export class LakeTable extends Construct {
     if (props.columns.length === 0) {
       throw invalidProp('LakeTableProps.columns', [], 'A table needs at least one column.');
     }
+    validateMaxLength('LakeTableProps.description', props.description, GLUE_TABLE_DESCRIPTION_MAX_LENGTH,
+      'a Glue table description (TableInput.Description)');
     const partitionKeys = props.partitionKeys ?? [];
     const seen = new Set<string>();
-    for (const column of [...props.columns, ...partitionKeys]) {
-      GLUE_CATALOG_NAME.validate(`LakeTableProps.columns (${props.tableName})`, column.name);
+    const described = [
+      ...props.columns.map((column, i) => ({ column, prop: `LakeTableProps.columns[${i}]` })),
+      ...partitionKeys.map((column, i) => ({ column, prop: `LakeTableProps.partitionKeys[${i}]` })),
+    ];
+    for (const { column, prop } of described) {
+      GLUE_CATALOG_NAME.validate(`${prop}.name (table ${props.tableName})`, column.name);
       if (seen.has(column.name)) {
         throw invalidProp('LakeTableProps.columns', column.name,
           'Column and partition key names must be unique within a table; this one appears twice.');
       }
       seen.add(column.name);
+      validateColumnText(`${prop}.comment (column ${column.name} of table ${props.tableName})`, column.comment,
+        GLUE_COLUMN_COMMENT_MAX_LENGTH, 'a Glue column comment (Column.Comment)');
+      validateMaxLength(`${prop}.type (column ${column.name} of table ${props.tableName})`, column.type.inputString,
+        GLUE_COLUMN_TYPE_MAX_LENGTH, 'a Glue column type (Column.Type)');
     }
 
     this.catalog = props.catalog;

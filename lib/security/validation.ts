@@ -92,3 +92,24 @@ export function validateDurationRange(prop: string, value: Duration | undefined,
     throw invalidProp(prop, value, `It must be from ${min.toHumanString()} to ${max.toHumanString()}.`);
   }
 }
+
+/**
+ * Checks that a string has at most `maxLength` characters (Unicode code points, as
+ * CloudFormation's schemas count them). The error names the prop, the value's length and the
+ * limit, and shows the start of the value. Tokens are skipped.
+ *
+ * @param prop the prop's path as the user wrote it
+ * @param value the string received
+ * @param maxLength the longest allowed value
+ * @param limitName where the limit comes from, e.g. `Glue Column.Comment`
+ */
+export function validateMaxLength(prop: string, value: string | undefined, maxLength: number, limitName: string): void {
+  if (value === undefined || isUnresolved(value)) {
+    return;
+  }
+  const length = [...value].length;
+  if (length > maxLength) {
+    const shown = length > 40 ? `${[...value].slice(0, 40).join('')}...` : value;
+    throw invalidProp(prop, shown, `It has ${length} characters; ${limitName} may be at most ${maxLength}.`);
+  }
+}

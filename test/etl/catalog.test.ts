@@ -192,7 +192,7 @@ describe('LakeTable', () => {
   test('fails when a column name is invalid', () => {
     const { lake, catalog } = setup();
     expect(() => catalog.addTable('T', { tableName: 't', zone: lake.raw, columns: [{ name: 'CustomerID', type: glue.Schema.STRING }] }))
-      .toThrow("Invalid LakeTableProps.columns (t): received 'CustomerID'. A Glue database, table or column name may contain only lower-case letters");
+      .toThrow("Invalid LakeTableProps.columns[0].name (table t): received 'CustomerID'. A Glue database, table or column name may contain only lower-case letters");
   });
 
   test('fails when a column and a partition key share a name', () => {
@@ -208,6 +208,52 @@ describe('LakeTable', () => {
     const { lake, catalog } = setup();
     expect(() => catalog.addTable('T', { tableName: 't', zone: lake.raw, columns: [] }))
       .toThrow('Invalid LakeTableProps.columns: received []. A table needs at least one column.');
+  });
+
+  test('fails when a column comment is longer than Glue allows (255 characters)', () => {
+    const { lake, catalog } = setup();
+    expect(() => catalog.addTable('T', {
+      tableName: 't', zone: lake.raw,
+      columns: [{ name: 'a', type: glue.Schema.STRING }, { name: 'b', type: glue.Schema.STRING, comment: 'x'.repeat(256) }],
+    })).toThrow(`Invalid LakeTableProps.columns[1].comment (column b of table t): received '${'x'.repeat(40)}...'. `
+      + 'It has 256 characters; a Glue column comment (Column.Comment) may be at most 255.');
+  });
+
+  test('accepts a column comment of exactly 255 characters', () => {
+    const { stack, lake, catalog } = setup();
+    catalog.addTable('T', { tableName: 't', zone: lake.raw, columns: [{ name: 'a', type: glue.Schema.STRING, comment: 'é'.repeat(255) }] });
+    expect(tableProps(Template.fromStack(stack), 't').StorageDescriptor.Columns[0].Comment).toHaveLength(255);
+  });
+
+  test('fails when a partition key comment is longer than Glue allows', () => {
+    const { lake, catalog } = setup();
+    expect(() => catalog.addTable('T', {
+      tableName: 't', zone: lake.raw,
+      columns: [{ name: 'a', type: glue.Schema.STRING }],
+      partitionKeys: [{ name: 'dt', type: glue.Schema.STRING, comment: 'y'.repeat(300) }],
+    })).toThrow('Invalid LakeTableProps.partitionKeys[0].comment (column dt of table t): received '
+      + `'${'y'.repeat(40)}...'. It has 300 characters; a Glue column comment (Column.Comment) may be at most 255.`);
+  });
+
+  test('fails when a column comment spans lines', () => {
+    const { lake, catalog } = setup();
+    expect(() => catalog.addTable('T', { tableName: 't', zone: lake.raw, columns: [{ name: 'a', type: glue.Schema.STRING, comment: 'one\ntwo' }] }))
+      .toThrow("Invalid LakeTableProps.columns[0].comment (column a of table t): received 'one\ntwo'. "
+        + 'a Glue column comment (Column.Comment) must be a single line');
+  });
+
+  test('fails when a column type is longer than Glue allows (131072 characters)', () => {
+    const { lake, catalog } = setup();
+    const huge = glue.Schema.struct(Array.from({ length: 600 }, (_, i) => ({ name: `field_${i}_${'f'.repeat(210)}`, type: glue.Schema.STRING })));
+    expect(() => catalog.addTable('T', { tableName: 't', zone: lake.raw, columns: [{ name: 'a', type: huge }] }))
+      .toThrow(/^Invalid LakeTableProps\.columns\[0\]\.type \(column a of table t\): received 'struct<field_0_f+\.\.\.'\. It has 13\d{4} characters; a Glue column type \(Column\.Type\) may be at most 131072\.$/);
+  });
+
+  test('fails when the table description is longer than Glue allows (2048 characters)', () => {
+    const { lake, catalog } = setup();
+    expect(() => catalog.addTable('T', { tableName: 't', zone: lake.raw, description: 'd'.repeat(2049), columns: [{ name: 'a', type: glue.Schema.STRING }] }))
+      .toThrow(`Invalid LakeTableProps.description: received '${'d'.repeat(40)}...'. `
+        + 'It has 2049 characters; a Glue table description (TableInput.Description) may be at most 2048.');
   });
 
   test('fails when the path is not a folder', () => {
