@@ -29,6 +29,16 @@ export interface MlPlatformProps {
   readonly interfaceEndpoints?: MlInterfaceEndpoint[];
 
   /**
+   * The Availability Zones of the new VPC (e.g. `['eu-west-1a', 'eu-west-1b']`): with them,
+   * a stack with a concrete account and region synthesizes with no Availability Zone lookup
+   * (no AWS credentials, no `cdk.context.json` entry). Not allowed with your own `vpc`.
+   * See `MlNetworkProps.availabilityZones`.
+   *
+   * @default - two zones: looked up for a stack with a concrete account and region (once, then kept in `cdk.context.json`), `Fn::GetAZs` otherwise
+   */
+  readonly availabilityZones?: string[];
+
+  /**
    * Bring your own data-lake bucket.
    *
    * @default - a new bucket with the DataLake defaults
@@ -117,6 +127,7 @@ export class MlPlatform extends Construct {
     this.network = new MlNetwork(this, 'Network', {
       vpc: props.vpc,
       interfaceEndpoints: props.interfaceEndpoints,
+      availabilityZones: props.availabilityZones,
       removalPolicy,
     });
     this.dataLake = new DataLake(this, 'DataLake', {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { acknowledgeControlTower, ControlTowerControl } from './acknowledge';
 import { allowCloudWatchLogs, createPlatformKey } from './keys';
 import { PlatformRole } from './platform-role';
-import { invalidProp, validateIntegerRange } from './validation';
+import { describeValue, invalidProp, validateIntegerRange } from './validation';
 
 /**
  * An AWS service that ML jobs in an isolated subnet reach through an interface VPC endpoint.
@@ -112,6 +112,20 @@ export interface MlNetworkProps {
   readonly maxAzs?: number;
 
   /**
+   * The Availability Zones of the new VPC, e.g. `['eu-west-1a', 'eu-west-1b']` (1 to 6
+   * distinct zones of the stack's region). Use instead of `maxAzs` when the stack has a
+   * concrete account and region: CDK then needs no Availability Zone lookup (no
+   * `cdk.context.json` entry, no AWS credentials at synth). Zone names map to different
+   * physical zones in different accounts; any zones your account has work. Not allowed with
+   * your own `vpc`.
+   *
+   * @default - the first `maxAzs` zones of the stack: in a stack with a concrete account
+   * and region CDK looks them up with the account's credentials (once, then kept in
+   * `cdk.context.json`); in an environment-agnostic stack `Fn::GetAZs` picks them at deploy time
+   */
+  readonly availabilityZones?: string[];
+
+  /**
    * The IP range of the new VPC. Ignored with your own `vpc`.
    *
    * @default ec2.IpAddresses.cidr('10.0.0.0/16')
@@ -187,17 +201,19 @@ export class MlNetwork extends Construct {
   constructor(scope: Construct, id: string, props: MlNetworkProps = {}) {
     super(scope, id);
     validateIntegerRange('MlNetworkProps.maxAzs', props.maxAzs, 1, 6);
+    validateAvailabilityZones(this, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     if (props.vpc) {
       this.vpc = props.vpc;
     } else {
-      const vpc = new ec2.Vpc(this, 'Vpc', {
-        maxAzs: props.maxAzs ?? 2,
+      const vpc = withStackAvailabilityZones(Stack.of(this), props.availabilityZones, () => new ec2.Vpc(this, 'Vpc', {
+        maxAzs: props.availabilityZones ? undefined : props.maxAzs ?? 2,
+        availabilityZones: props.availabilityZones,
         ipAddresses: props.ipAddresses,
         natGateways: 0,
         subnetConfiguration: [{ name: 'ml-isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
-      });
+      }));
       this.vpc = vpc;
       // With `@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`, CDK strips the default security
       // group's rules through one Lambda-backed provider per stack.
@@ -296,5 +312,85 @@ export class MlNetwork extends Construct {
   /** The interface endpoints defined so far. */
   public get interfaceEndpoints(): ec2.InterfaceVpcEndpoint[] {
     return [...this.endpoints.values()];
+  }
+}
+
+/** The context key under which the CDK CLI keeps a stack's looked-up Availability Zones. */
+function availabilityZonesContextKey(stack: Stack): string {
+  return `availability-zones:account=${stack.account}:region=${stack.region}`;
+}
+
+/**
+ * Checks `availabilityZones`: 1 to 6 distinct zones, of the stack's region when it is
+ * concrete, and among the zones `cdk.context.json` holds for the stack when it holds any.
+ * Token zones are skipped.
+ */
+function validateAvailabilityZones(scope: Construct, props: MlNetworkProps): void {
+  const zones = props.availabilityZones;
+  if (zones === undefined) {
+    return;
+  }
+  const prop = 'MlNetworkProps.availabilityZones';
+  if (props.vpc) {
+    throw invalidProp(prop, zones, 'It configures the new VPC; with your own vpc, leave it out (your VPC\'s subnets decide the zones).');
+  }
+  if (props.maxAzs !== undefined) {
+    throw invalidProp(prop, zones, `Give either availabilityZones or maxAzs (${props.maxAzs}), not both.`);
+  }
+  if (Token.isUnresolved(zones)) {
+    return;
+  }
+  if (zones.length < 1 || zones.length > 6) {
+    throw invalidProp(prop, zones, 'Give 1 to 6 Availability Zones.');
+  }
+  if (new Set(zones).size !== zones.length) {
+    throw invalidProp(prop, zones, 'Each Availability Zone may appear once.');
+  }
+  const stack = Stack.of(scope);
+  const region = stack.region;
+  const literal = zones.filter(z => !Token.isUnresolved(z));
+  for (const zone of literal) {
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+(-[a-z0-9]+)*[a-z]$/.test(zone)) {
+      throw invalidProp(prop, zones, `${describeValue(zone)} is not an Availability Zone name (e.g. 'eu-west-1a').`);
+    }
+    if (!Token.isUnresolved(region) && !(zone.startsWith(region) && /^(-[a-z0-9-]+)?[a-z]$/.test(zone.slice(region.length)))) {
+      throw invalidProp(prop, zones, `${describeValue(zone)} is not a zone of the stack's region ${describeValue(region)}.`);
+    }
+  }
+  if (Token.isUnresolved(region)) {
+    if (literal.length > 0) {
+      Annotations.of(scope).addWarningV2('cdk-ml-platform:literalAvailabilityZonesInAgnosticStack',
+        `MlNetworkProps.availabilityZones names zones (${literal.join(', ')}) but the stack has no concrete region: the template deploys only in their region. Give the stack an env, or leave availabilityZones out.`);
+    }
+    return;
+  }
+  if (!Token.isUnresolved(stack.account)) {
+    const known: unknown = stack.node.tryGetContext(availabilityZonesContextKey(stack));
+    if (Array.isArray(known) && known.length > 0) {
+      const missing = literal.filter(z => !known.includes(z));
+      if (missing.length > 0) {
+        throw invalidProp(prop, zones, `The account's zones in that region (cdk.context.json) are ${known.join(', ')}; ${missing.join(', ')} is not among them.`);
+      }
+    }
+  }
+}
+
+/**
+ * Runs `build` (which defines an `ec2.Vpc`) with the stack's Availability Zones answered by
+ * `zones`, when given. aws-cdk-lib's Vpc reads the stack's zones even when it is given its own
+ * (to check they are a subset), and in a stack with a concrete account and region that read
+ * is a context lookup the CLI answers with AWS credentials. The given zones were validated
+ * against the stack's region and against any zones `cdk.context.json` holds; nothing else
+ * reads the stack's zones during `build`.
+ */
+function withStackAvailabilityZones<T>(stack: Stack, zones: string[] | undefined, build: () => T): T {
+  if (zones === undefined || Token.isUnresolved(stack.region) || Token.isUnresolved(stack.account)) {
+    return build();
+  }
+  Object.defineProperty(stack, 'availabilityZones', { get: () => zones, configurable: true });
+  try {
+    return build();
+  } finally {
+    delete (stack as { availabilityZones?: string[] }).availabilityZones;
   }
 }

@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MlInterfaceEndpoint, MlNetwork } from '../../lib';
 import { expectNoFindings, testApp, testStack } from '../harness';
@@ -114,5 +114,81 @@ describe('MlNetwork options', () => {
     const vpc = new ec2.Vpc(stack, 'Public', { subnetConfiguration: [{ name: 'pub', subnetType: ec2.SubnetType.PUBLIC }] });
     expect(() => new MlNetwork(stack, 'Network', { vpc })).toThrow(
       /Invalid MlNetworkProps.vpc: received .*\. The VPC has no private or isolated subnets; ML jobs must not run in public subnets/);
+  });
+});
+
+describe('MlNetwork availabilityZones', () => {
+  const account = '111111111111';
+  const lookupKey = (region: string) => `availability-zones:account=${account}:region=${region}`;
+
+  test('a stack with a concrete account and region needs no Availability Zone lookup', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Azs', { env: { account, region: 'eu-west-1' } });
+    const network = new MlNetwork(stack, 'Network', { availabilityZones: ['eu-west-1b', 'eu-west-1c'] });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1b' });
+    template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1c' });
+    expect(network.vpc.availabilityZones).toEqual(['eu-west-1b', 'eu-west-1c']);
+    expect(app.synth().manifest.missing).toBeUndefined();
+    // The stack's own zones are the lookup again once the network is built.
+    expect(stack.availabilityZones).toEqual(['dummy1a', 'dummy1b', 'dummy1c']);
+  });
+
+  test('without them the same stack asks the CLI to look its zones up', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Azs', { env: { account, region: 'eu-west-1' } });
+    new MlNetwork(stack, 'Network');
+    expect(app.synth().manifest.missing?.map(m => m.key)).toEqual([lookupKey('eu-west-1')]);
+  });
+
+  test('zones cdk.context.json holds are accepted', () => {
+    const stack = new Stack(testApp({ context: { [lookupKey('eu-west-1')]: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] } }), 'Azs',
+      { env: { account, region: 'eu-west-1' } });
+    new MlNetwork(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1c'] });
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::Subnet', 2);
+  });
+
+  test('fails when a zone is not among those cdk.context.json holds for the account', () => {
+    const stack = new Stack(testApp({ context: { [lookupKey('eu-west-1')]: ['eu-west-1a', 'eu-west-1b'] } }), 'Azs',
+      { env: { account, region: 'eu-west-1' } });
+    expect(() => new MlNetwork(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1c'] })).toThrow(
+      'Invalid MlNetworkProps.availabilityZones: received [\'eu-west-1a\', \'eu-west-1c\']. The account\'s zones in that region (cdk.context.json) are eu-west-1a, eu-west-1b; eu-west-1c is not among them.');
+  });
+
+  test('fails when a zone is of another region', () => {
+    const stack = new Stack(testApp(), 'Azs', { env: { account, region: 'eu-west-1' } });
+    expect(() => new MlNetwork(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-2a'] })).toThrow(
+      'Invalid MlNetworkProps.availabilityZones: received [\'eu-west-1a\', \'eu-west-2a\']. \'eu-west-2a\' is not a zone of the stack\'s region \'eu-west-1\'.');
+    expect(() => new MlNetwork(stack, 'Network2', { availabilityZones: ['us-east-1a', 'us-east-10a'] })).toThrow(/is not a zone of the stack's region/);
+  });
+
+  test('fails when a zone is not a zone name, repeats, or there are none or more than 6', () => {
+    const stack = new Stack(testApp(), 'Azs', { env: { account, region: 'us-east-1' } });
+    expect(() => new MlNetwork(stack, 'A', { availabilityZones: ['use1-az1'] })).toThrow(
+      'Invalid MlNetworkProps.availabilityZones: received [\'use1-az1\']. \'use1-az1\' is not an Availability Zone name (e.g. \'eu-west-1a\').');
+    expect(() => new MlNetwork(stack, 'B', { availabilityZones: ['us-east-1a', 'us-east-1a'] })).toThrow('Each Availability Zone may appear once.');
+    expect(() => new MlNetwork(stack, 'C', { availabilityZones: [] })).toThrow('Give 1 to 6 Availability Zones.');
+    expect(() => new MlNetwork(stack, 'D', { availabilityZones: ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(z => `us-east-1${z}`) }))
+      .toThrow('Give 1 to 6 Availability Zones.');
+    // A Local Zone of the region is a zone name too.
+    new MlNetwork(stack, 'E', { availabilityZones: ['us-east-1-bos-1a'] });
+  });
+
+  test('fails with maxAzs or with your own VPC', () => {
+    const stack = new Stack(testApp(), 'Azs', { env: { account, region: 'eu-west-1' } });
+    expect(() => new MlNetwork(stack, 'A', { availabilityZones: ['eu-west-1a'], maxAzs: 2 })).toThrow(
+      'Invalid MlNetworkProps.availabilityZones: received [\'eu-west-1a\']. Give either availabilityZones or maxAzs (2), not both.');
+    const vpc = new ec2.Vpc(stack, 'Own', { availabilityZones: ['eu-west-1a'], natGateways: 0,
+      subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    expect(() => new MlNetwork(stack, 'B', { vpc, availabilityZones: ['eu-west-1a'] })).toThrow(
+      /Invalid MlNetworkProps.availabilityZones: .*It configures the new VPC; with your own vpc, leave it out/);
+  });
+
+  test('in an environment-agnostic stack, literal zones warn that the template is tied to their region', () => {
+    const stack = testStack();
+    new MlNetwork(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1b'] });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Network',
+      Match.stringLikeRegexp('names zones \\(eu-west-1a, eu-west-1b\\) but the stack has no concrete region'));
   });
 });
