@@ -1,14 +1,45 @@
 """Churn customer features: computed from the curated Telco customer data and written to
 a SageMaker Feature Store feature group.
 
-Runs as a SageMaker Processing job (SKLearn 1.2-1 container: Python 3, pandas, boto3):
+Runs as a SageMaker Processing job (SKLearn 1.2-1 container: Python 3, pandas, pyarrow, boto3):
 
-    python3 churn_features.py --feature-group-name churn-customer-features \
-        --region us-east-1 --event-time 2026-11-22T03:00:00Z
+    python3 churn_features.py --source-uri s3://lake/curated/churn/ \
+        --watermark-uri s3://lake/artifacts/feature-ingestion/churn/ \
+        --feature-group-name churn-customer-features --region us-east-1 \
+        --event-time 2026-11-22T03:00:00Z
 
 The feature logic (``compute_features``) is pure pandas and deterministic: the same curated
-rows and event time give the same records. AWS calls live only in ``make_put_record``, so the
-feature logic and the ingestion loop are tested without boto3.
+rows and event time give the same records. AWS calls live only in ``make_put_record``,
+``S3Source`` and ``S3State``, so the feature logic, the streaming and the watermark are tested
+without boto3.
+
+What a run reads (``--mode``):
+
+* ``incremental`` (default): only the source objects (files) modified since the watermark,
+  i.e. the curated rows that are new since the last successful run, and for customers with a
+  late-arriving row (an event time at or before the latest one already ingested) also their
+  rows in the partitions dated on or after that row, so the latest row still wins. Without a
+  watermark (the first run, or after its object was deleted) the run is a backfill.
+* ``backfill``: every object (first run, recovery, a changed feature definition).
+
+The watermark (``watermark-<shard>-of-<shards>.json`` under ``--watermark-uri``) is written only
+after every record of the run was written: a failed run leaves it as it was, so the next run
+reads the same objects again (PutRecord of the same record is idempotent), and a re-run reads
+nothing new. It holds ``modified_after`` (every object modified up to then was read; the
+listing time minus ``--settle-minutes``, so a file still being written when the run listed the
+source is read by the next run), the objects read since then with their etag, and the latest
+source event time ingested.
+
+How the cost grows: the run reads the changed objects (plus the late customers' recent rows),
+so time and PutRecord calls grow with what changed, not with the history. Memory is bounded
+whatever the size: files are read in chunks of ``--chunk-rows`` rows (only the columns the
+features need), rows are hash-partitioned by customer into buckets of about ``--bucket-mib``
+MiB of source (spilled to the local volume when there is more than one), and each bucket is
+computed and written on its own, with at most ``--max-in-flight`` PutRecord requests in flight
+per instance, split over ``--processes`` worker processes (default: one per CPU). Throttling
+and transient errors are retried with jittered exponential backoff; other errors fail the run.
+Several instances split the customers by a hash of the id (``--shard``, default from the job's
+``resourceconfig.json``), each with its own watermark.
 
 The ``Churn`` label is deliberately not a feature: it is never served online. It stays in
 the curated zone, and a training set joins it on ``customer_id``.
@@ -17,12 +48,19 @@ import argparse
 import datetime as dt
 import json
 import logging
+import multiprocessing
+import os
+import pickle
+import queue
+import random
 import re
+import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 LOG = logging.getLogger("churn_features")
@@ -219,59 +257,123 @@ def compute_features(curated, event_time):
 
 def to_records(features):
     """Turns feature rows into Feature Store ``Record`` lists of FeatureName/ValueAsString."""
+    return list(iter_records(features))
+
+
+def iter_records(features):
+    """Yields one Feature Store ``Record`` per feature row, column by column converted once.
+
+    Integral values are written as integers, Fractional as Python's shortest ``repr`` and
+    String as they are; a missing value is left out of its record.
+    """
     types = dict(FEATURES)
-    records = []
-    for row in features.itertuples(index=False):
-        record = []
-        for name, value in zip(features.columns, row):
-            if pd.isna(value):
-                continue
-            if types[name] == "Integral":
-                text = str(int(value))
-            elif types[name] == "Fractional":
-                text = repr(float(value))
-            else:
-                text = str(value)
-            record.append({"FeatureName": name, "ValueAsString": text})
-        records.append(record)
-    return records
+    columns = []
+    for name in features.columns:
+        series = features[name]
+        missing = series.isna().to_numpy()
+        values = series.tolist()
+        if types[name] == "Integral":
+            texts = [None if m else str(int(v)) for v, m in zip(values, missing)]
+        elif types[name] == "Fractional":
+            texts = [None if m else repr(float(v)) for v, m in zip(values, missing)]
+        else:
+            texts = [None if m else str(v) for v, m in zip(values, missing)]
+        columns.append((name, texts))
+    for i in range(len(features)):
+        yield [{"FeatureName": name, "ValueAsString": texts[i]} for name, texts in columns if texts[i] is not None]
 
 
-def put_with_retries(put_record, feature_group_name, record, max_attempts=5, sleep=time.sleep, base_delay=0.2):
-    """Calls ``put_record(feature_group_name, record)``, retrying failures with exponential backoff.
+# --- PutRecord with retries and a bounded number of requests in flight ---------------------
 
-    Raises the last error after ``max_attempts`` attempts.
+#: Error codes (or exception class names) worth retrying: throttling, transient service and
+#: connection errors. Anything else (ValidationError, AccessDeniedException, ...) fails at once.
+RETRYABLE = (
+    "Throttl", "TooManyRequests", "SlowDown", "ServiceUnavailable", "InternalFailure",
+    "InternalServerError", "RequestTimeout", "ConnectionError", "ConnectTimeout",
+    "ReadTimeout", "EndpointConnectionError", "ConnectionClosedError",
+)
+
+
+def error_code(error):
+    """The AWS error code of a botocore ClientError, else the exception's class name and message."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        if code:
+            return str(code)
+    return f"{type(error).__name__}: {error}"
+
+
+def is_retryable(error):
+    code = error_code(error)
+    return any(token in code for token in RETRYABLE)
+
+
+def put_with_retries(put_record, feature_group_name, record, max_attempts=8, sleep=time.sleep,
+                     base_delay=0.2, max_delay=20.0, jitter=random.random, stats=None):
+    """Calls ``put_record(feature_group_name, record)``, retrying throttling and transient errors.
+
+    The n-th retry waits ``min(max_delay, base_delay * 2**(n-1))`` scaled by a jitter factor in
+    [0.5, 1] (``0.5 + jitter() / 2``), so throttled workers do not retry in lock step. An error that
+    is not retryable (see RETRYABLE) is raised at once; a retryable one after ``max_attempts``.
     """
     for attempt in range(1, max_attempts + 1):
         try:
             return put_record(feature_group_name, record)
-        except Exception:  # noqa: BLE001 - the runtime raises botocore errors, retried alike
-            if attempt == max_attempts:
+        except Exception as error:  # noqa: BLE001 - botocore errors, classified by code
+            if attempt == max_attempts or not is_retryable(error):
                 raise
-            sleep(base_delay * (2 ** (attempt - 1)))
+            if stats is not None:
+                stats["retries"] = stats.get("retries", 0) + 1
+            delay = min(max_delay, base_delay * (2 ** (attempt - 1)))
+            sleep(delay * (0.5 + jitter() / 2))
     return None
 
 
-def ingest(records, put_record, feature_group_name, max_workers=8, max_attempts=5, sleep=time.sleep):
-    """Writes every record with ``put_record`` (in parallel, each with retries).
+def ingest(records, put_record, feature_group_name, max_workers=8, max_attempts=8, sleep=time.sleep,
+           jitter=random.random, stats=None):
+    """Writes every record with ``put_record``, at most ``max_workers`` requests in flight.
 
-    Returns the number of records written; raises if any record still fails.
+    ``records`` may be any iterable (a generator is consumed lazily: at most ``max_workers``
+    records wait in memory). Returns the number of records written; the first record that
+    still fails after its retries stops the ingestion and its error is raised.
     """
     def put(record):
-        put_with_retries(put_record, feature_group_name, record, max_attempts=max_attempts, sleep=sleep)
+        put_with_retries(put_record, feature_group_name, record, max_attempts=max_attempts,
+                         sleep=sleep, jitter=jitter, stats=stats)
         return 1
 
     if max_workers <= 1:
         return sum(put(r) for r in records)
+    written = 0
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return sum(pool.map(put, records))
+        in_flight = set()
+        try:
+            for record in records:
+                if len(in_flight) >= max_workers:
+                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    written += sum(f.result() for f in done)
+                in_flight.add(pool.submit(put, record))
+            for future in in_flight:
+                written += future.result()
+        finally:
+            for future in in_flight:
+                future.cancel()
+    return written
 
 
-def make_put_record(region):  # pragma: no cover - needs boto3 and AWS
-    """The only AWS call: Feature Store runtime PutRecord through boto3."""
+def make_put_record(region, max_in_flight=8):  # pragma: no cover - needs boto3 and AWS
+    """The only Feature Store call: PutRecord through boto3.
+
+    botocore's own retries are off (this script retries with jittered backoff) and its
+    connection pool holds as many connections as requests may be in flight.
+    """
     import boto3  # pylint: disable=import-outside-toplevel
+    from botocore.config import Config  # pylint: disable=import-outside-toplevel
 
-    client = boto3.client("sagemaker-featurestore-runtime", region_name=region)
+    config = Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                    max_pool_connections=max(10, max_in_flight), connect_timeout=5, read_timeout=10)
+    client = boto3.client("sagemaker-featurestore-runtime", region_name=region, config=config)
 
     def put_record(feature_group_name, record):
         return client.put_record(FeatureGroupName=feature_group_name, Record=record)
@@ -279,14 +381,119 @@ def make_put_record(region):  # pragma: no cover - needs boto3 and AWS
     return put_record
 
 
+# --- Sources: a local directory or an S3 prefix, listed with modification times ------------
+
+DATA_SUFFIXES = (".csv", ".parquet")
+PARTITION_DATE = re.compile(r"(?:^|/)[a-z_]*date=(\d{4}-\d{2}-\d{2})(?:/|$)")
+
+
+class SourceObject:
+    """One data file of the source: key (relative), size, modification time (epoch s), etag."""
+
+    __slots__ = ("key", "size", "modified", "etag")
+
+    def __init__(self, key, size, modified, etag):
+        self.key, self.size, self.modified, self.etag = key, int(size), float(modified), str(etag)
+
+    @property
+    def partition_date(self):
+        """The ``…date=yyyy-MM-dd`` partition of the key (e.g. ``event_date=``), or None."""
+        match = PARTITION_DATE.search(self.key)
+        return match.group(1) if match else None
+
+
+class LocalSource:
+    """A directory (a processing input in File mode, or tests): modification time = mtime."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def list(self):
+        if not self.root.is_dir():
+            raise ValueError(f"input directory {self.root} does not exist")
+        objects = []
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and path.suffix.lower() in DATA_SUFFIXES:
+                stat = path.stat()
+                objects.append(SourceObject(path.relative_to(self.root).as_posix(), stat.st_size,
+                                            stat.st_mtime, f"{stat.st_size}-{stat.st_mtime_ns}"))
+        return objects
+
+    def local_path(self, obj):
+        return self.root / obj.key
+
+    def release(self, _path):
+        pass
+
+
+class S3Source:  # pragma: no cover - needs boto3 and AWS
+    """An S3 prefix read directly, so a run downloads only the objects it reads."""
+
+    def __init__(self, uri, region, work_dir):
+        import boto3  # pylint: disable=import-outside-toplevel
+
+        match = re.fullmatch(r"s3://([^/]+)/?(.*)", uri)
+        if not match:
+            raise ValueError(f"--source-uri {uri} is not an s3://bucket/prefix URI")
+        self.bucket, self.prefix = match.group(1), match.group(2)
+        if self.prefix and not self.prefix.endswith("/"):
+            self.prefix += "/"
+        self.client = boto3.client("s3", region_name=region)
+        self.work_dir = Path(work_dir)
+
+    def list(self):
+        objects = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix):]
+                if key.lower().endswith(DATA_SUFFIXES):
+                    objects.append(SourceObject(key, item["Size"], item["LastModified"].timestamp(), item["ETag"]))
+        return sorted(objects, key=lambda o: o.key)
+
+    def local_path(self, obj):
+        path = self.work_dir / "download" / obj.key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.client.download_file(self.bucket, self.prefix + obj.key, str(path))
+        return path
+
+    def release(self, path):
+        Path(path).unlink(missing_ok=True)
+
+
+def _wanted_column(name):
+    return _key(name) in WANTED_KEYS
+
+
+WANTED_KEYS = {_key(c) for c in REQUIRED_COLUMNS} | {"eventtime"}
+
+
+def read_chunks(path, chunk_rows):
+    """Yields DataFrames of at most ``chunk_rows`` rows of one file, only the columns the
+    features need (CSV read as text, Parquet by record batches)."""
+    if str(path).lower().endswith(".csv"):
+        yield from pd.read_csv(path, dtype=str, keep_default_na=False, usecols=_wanted_column, chunksize=chunk_rows)
+        return
+    try:
+        import pyarrow.parquet as pq  # pylint: disable=import-outside-toplevel
+    except ImportError:  # pragma: no cover - the SKLearn container has pyarrow
+        yield pd.read_parquet(path)
+        return
+    parquet = pq.ParquetFile(path)  # pragma: no cover - no pyarrow on the test machine
+    columns = [c for c in parquet.schema_arrow.names if _wanted_column(c)]  # pragma: no cover
+    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):  # pragma: no cover
+        yield batch.to_pandas()
+
+
 def read_curated(input_dir):
     """Reads every CSV and Parquet file under a directory (sorted, so the order is stable)."""
-    root = Path(input_dir)
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
-    if not files:
+    source = LocalSource(input_dir)
+    objects = source.list()
+    if not objects:
         raise ValueError(f"no .csv or .parquet files under {input_dir}")
     frames = []
-    for path in files:
+    for obj in objects:
+        path = source.local_path(obj)
         if path.suffix.lower() == ".csv":
             frames.append(pd.read_csv(path, dtype=str, keep_default_na=False))
         else:
@@ -294,33 +501,420 @@ def read_curated(input_dir):
     return pd.concat(frames, ignore_index=True)
 
 
+# --- The watermark ----------------------------------------------------------------------
+
+STATE_FORMAT_VERSION = 1
+
+
+class LocalState:
+    """The watermark as a local JSON file (tests, or a shared file system)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def read(self):
+        if not self.path.is_file():
+            return None
+        return json.loads(self.path.read_text(encoding="utf-8"))
+
+    def write(self, state):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+class S3State:  # pragma: no cover - needs boto3 and AWS
+    """The watermark as one small JSON object in S3, written with one PutObject (atomic)."""
+
+    def __init__(self, uri, region):
+        import boto3  # pylint: disable=import-outside-toplevel
+
+        match = re.fullmatch(r"s3://([^/]+)/(.+)", uri)
+        if not match:
+            raise ValueError(f"watermark location {uri} is not an s3://bucket/key URI")
+        self.bucket, self.key = match.group(1), match.group(2)
+        self.client = boto3.client("s3", region_name=region)
+
+    def read(self):
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+        return json.loads(body)
+
+    def write(self, state):
+        body = (json.dumps(state, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body, ContentType="application/json")
+
+
+def state_name(shard, shards):
+    """Each shard of a multi-instance job keeps its own watermark (its customers only)."""
+    return f"watermark-{shard}-of-{shards}.json"
+
+
+def select_objects(objects, state, mode):
+    """The objects a run reads: all of them in backfill mode (or without a watermark), else
+    the objects modified after the watermark that the watermark does not list as read."""
+    if mode == "backfill" or state is None:
+        return list(objects)
+    after = float(state["modified_after"])
+    seen = state.get("recent_objects", {})
+    return [o for o in objects if o.modified > after and seen.get(o.key) != o.etag]
+
+
+def next_state(previous, objects, read, started, settle_seconds, summary, max_source_time):
+    """The watermark written after a successful run.
+
+    ``modified_after`` is the listing time minus the settling margin (never earlier than
+    before): every object modified up to then was listed and read. Objects modified after it
+    that this run (or the last one) read are kept in ``recent_objects`` with their etag, so the
+    next run skips them unless they change; objects that appear later are read then.
+    """
+    before = float(previous["modified_after"]) if previous else float("-inf")
+    after = max(before, started - settle_seconds)
+    seen = dict(previous.get("recent_objects", {})) if previous else {}
+    seen.update({o.key: o.etag for o in read})
+    current = {o.key: o for o in objects}
+    recent = {k: e for k, e in seen.items() if k in current and current[k].etag == e and current[k].modified > after}
+    times = [t for t in (max_source_time, (previous or {}).get("max_source_event_time")) if t]
+    return {
+        "format_version": STATE_FORMAT_VERSION,
+        "modified_after": after if after != float("-inf") else 0.0,
+        "modified_after_utc": dt.datetime.fromtimestamp(max(after, 0.0), dt.timezone.utc).strftime(EVENT_TIME_FORMAT),
+        "recent_objects": recent,
+        "max_source_event_time": max(times) if times else None,
+        "last_run": summary,
+    }
+
+
+# --- The run: read what changed, partition by customer, compute, ingest --------------------
+
+def customer_ids(frame):
+    """The stripped customer ids of curated rows, '' for a missing one (as compute_features)."""
+    column = next(c for c in frame.columns if _key(c) == _key("customerID"))
+    ids = frame[column]
+    return ids.where(ids.notna(), "").astype(str).str.strip()
+
+
+def customer_hash(ids):
+    """A stable 64-bit hash of each id (the same in every process and run)."""
+    return pd.util.hash_array(ids.to_numpy(dtype=object), categorize=False)
+
+
+def source_times(frame):
+    column = next((c for c in frame.columns if _key(c) == "eventtime"), None)
+    if column is None:
+        return None
+    return pd.to_datetime(frame[column], utc=True, errors="coerce")
+
+
+class Buckets:
+    """Rows partitioned by customer into buckets, in memory or spilled to local disk as pickled
+    chunks, so one bucket holds every row of its customers and fits in memory."""
+
+    def __init__(self, count, spill_dir):
+        self.count = count
+        self.spill_dir = Path(spill_dir) if count > 1 else None
+        self.memory = [[] for _ in range(count)] if count == 1 else None
+        self.rows = [0] * count
+        if self.spill_dir:
+            self.spill_dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, index):
+        return self.spill_dir / f"bucket-{index:05d}.pkl"
+
+    def add(self, frame, bucket_of_row):
+        for index in range(self.count):
+            part = frame[bucket_of_row == index] if self.count > 1 else frame
+            if part.empty:
+                continue
+            self.rows[index] += len(part)
+            if self.memory is not None:
+                self.memory[index].append(part)
+            else:
+                with open(self.path(index), "ab") as handle:
+                    pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load(self, index):
+        if self.memory is not None:
+            parts = self.memory[index]
+        else:
+            parts = []
+            if self.path(index).is_file():
+                with open(self.path(index), "rb") as handle:
+                    while True:
+                        try:
+                            parts.append(pickle.load(handle))
+                        except EOFError:
+                            break
+        if not parts:
+            return None
+        frame = pd.concat(parts, ignore_index=True)
+        return frame.sort_values("_seq", kind="mergesort").drop(columns="_seq").reset_index(drop=True)
+
+    def discard(self, index):
+        if self.memory is not None:
+            self.memory[index] = []
+        elif self.path(index).is_file():
+            self.path(index).unlink()
+
+
+def _bucket_count(objects, args):
+    total = sum(o.size for o in objects)
+    count = -(-total // max(1, args.bucket_bytes))
+    if total > args.bucket_bytes // 4:
+        count = max(count, args.processes)
+    return max(1, int(count))
+
+
+def _scan(source, objects, order, args, keep, buckets, late_ids=None):
+    """Reads objects chunk by chunk into the buckets; returns (rows, min and max source time).
+
+    ``keep(ids, hashes)`` selects this shard's rows; ``late_ids``, when given, keeps only
+    those customers (context rows of customers with late data)."""
+    rows, low, high = 0, None, None
+    for obj in objects:
+        path = source.local_path(obj)
+        try:
+            for number, chunk in enumerate(read_chunks(path, args.chunk_rows)):
+                ids = customer_ids(chunk)
+                hashes = customer_hash(ids)
+                mask = keep(hashes)
+                if late_ids is not None:
+                    mask &= ids.isin(late_ids).to_numpy()
+                chunk = chunk[mask]
+                if chunk.empty:
+                    continue
+                hashes = hashes[mask]
+                # The global read order (object key order, then row order) breaks ties the way
+                # a full read of the source would.
+                base = (order[obj.key] << 40) + (number * args.chunk_rows)
+                chunk = chunk.assign(_seq=base + np.arange(len(chunk), dtype=np.int64))
+                times = source_times(chunk)
+                if times is not None and times.notna().any():
+                    low = times.min() if low is None else min(low, times.min())
+                    high = times.max() if high is None else max(high, times.max())
+                buckets.add(chunk, (hashes // args.shards) % buckets.count)
+                rows += len(chunk)
+        finally:
+            source.release(path)
+    return rows, low, high
+
+
+def _late_customers(source, objects, args, keep, watermark_time):
+    """Customers of the new objects with a row at or before the watermark's latest source
+    event time: late-arriving rows, which must be compared with the rows already ingested."""
+    late, earliest = set(), None
+    for obj in objects:
+        path = source.local_path(obj)
+        try:
+            for chunk in read_chunks(path, args.chunk_rows):
+                times = source_times(chunk)
+                if times is None:
+                    continue
+                ids = customer_ids(chunk)
+                mask = keep(customer_hash(ids)) & (times <= watermark_time).to_numpy()
+                if mask.any():
+                    late.update(ids[mask].tolist())
+                    low = times[mask].min()
+                    earliest = low if earliest is None else min(earliest, low)
+        finally:
+            source.release(path)
+    late.discard("")
+    return late, earliest
+
+
+_WORKER = {}
+
+
+def _ingest_bucket(index):
+    """Computes and ingests one bucket (in a worker process or in the main one)."""
+    ctx = _WORKER
+    frame = ctx["buckets"].load(index)
+    if frame is None:
+        return 0, 0, 0
+    features = compute_features(frame, ctx["event_time"])
+    del frame
+    ctx["buckets"].discard(index)
+    written, stats = 0, {}
+    if not ctx["dry_run"]:
+        put_record = ctx["put_record"] or ctx["factory"](ctx["region"])
+        ctx["put_record"] = put_record
+        for start in range(0, len(features), ctx["chunk_rows"]):
+            chunk = features.iloc[start:start + ctx["chunk_rows"]]
+            written += ingest(iter_records(chunk), put_record, ctx["feature_group_name"],
+                              max_workers=ctx["in_flight"], stats=stats)
+    return len(features), written, stats.get("retries", 0)
+
+
+def _worker(indices, results):  # pragma: no cover - runs in a forked process (measured by bench:scale)
+    try:
+        totals = [0, 0, 0]
+        for index in indices:
+            for i, value in enumerate(_ingest_bucket(index)):
+                totals[i] += value
+        results.put(("ok", tuple(totals)))
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which fails the run
+        results.put(("error", f"{type(error).__name__}: {error}"))
+        raise
+
+
+def _ingest_in_processes(count, processes):
+    """Forks ``processes`` workers (they inherit the buckets and the client factory); worker i
+    ingests buckets i, i + processes, ... Raises if any worker fails."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_worker, args=(range(i, count, processes), results)) for i in range(processes)]
+    for worker in workers:
+        worker.start()
+    outcomes = []
+    while len(outcomes) < len(workers):
+        try:
+            outcomes.append(results.get(timeout=5))
+        except queue.Empty:
+            dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if len(dead) + len(outcomes) >= len(workers) and dead:
+                outcomes.extend(("error", f"exit code {code}") for code in dead)
+    for worker in workers:
+        worker.join()
+    errors = [detail for status, detail in outcomes if status != "ok"]
+    if errors:
+        raise RuntimeError(f"{len(errors)} ingestion worker(s) failed: {errors}")
+    return [detail for _, detail in outcomes]
+
+
+def shard_of_this_host(config_path="/opt/ml/config/resourceconfig.json"):
+    """(index, count) of this instance among the job's instances (SageMaker's resourceconfig.json)."""
+    try:
+        config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0, 1
+    hosts = sorted(config.get("hosts", [])) or [config.get("current_host")]
+    return hosts.index(config.get("current_host")), len(hosts)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--input-dir", default="/opt/ml/processing/input/curated")
+    parser.add_argument("--input-dir", default="/opt/ml/processing/input/curated",
+                        help="a local directory of curated files (used unless --source-uri is given)")
+    parser.add_argument("--source-uri", default="", help="s3://bucket/prefix of the curated table, read directly")
     parser.add_argument("--feature-group-name", required=True)
     parser.add_argument("--region", default=None)
     parser.add_argument("--event-time", default=None,
                         help="ISO-8601 event time of this snapshot; default: now (UTC)")
-    parser.add_argument("--max-workers", type=int, default=8)
+    parser.add_argument("--mode", choices=("incremental", "backfill"), default="incremental",
+                        help="incremental: only objects new since the watermark (a backfill when "
+                        "there is none); backfill: every object")
+    parser.add_argument("--watermark-uri", default="",
+                        help="s3://bucket/prefix/ or a local directory holding the watermark; "
+                        "'' keeps none (every run is a backfill)")
+    parser.add_argument("--settle-minutes", type=float, default=60.0,
+                        help="objects modified this long before the listing are taken as complete")
+    parser.add_argument("--max-workers", "--max-in-flight", dest="max_in_flight", type=int, default=32,
+                        help="PutRecord requests in flight per instance (all processes together)")
+    parser.add_argument("--processes", type=int, default=0, help="worker processes; 0 = one per CPU")
+    parser.add_argument("--chunk-rows", type=int, default=20000)
+    parser.add_argument("--bucket-mib", type=float, default=64.0, help="source MiB per customer bucket")
+    parser.add_argument("--shard", default="", help="INDEX/COUNT; default: from the job's resourceconfig.json")
+    parser.add_argument("--work-dir", default="/tmp/churn_features")
     parser.add_argument("--dry-run", action="store_true", help="compute and report, do not ingest")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.processes = args.processes or os.cpu_count() or 1
+    args.bucket_bytes = max(1, int(args.bucket_mib * 1024 * 1024))
+    if args.shard:
+        index, count = (int(v) for v in args.shard.split("/"))
+    else:
+        index, count = shard_of_this_host()
+    if not 0 <= index < count:
+        parser.error(f"--shard {args.shard}: INDEX must be in 0..COUNT-1")
+    args.shard_index, args.shards = index, count
+    return args
 
 
-def main(argv=None, put_record_factory=make_put_record):
+def _state_store(args):
+    if not args.watermark_uri:
+        return None
+    name = state_name(args.shard_index, args.shards)
+    if args.watermark_uri.startswith("s3://"):  # pragma: no cover - needs AWS
+        return S3State(args.watermark_uri.rstrip("/") + "/" + name, args.region)
+    return LocalState(Path(args.watermark_uri) / name)
+
+
+def main(argv=None, put_record_factory=make_put_record, source=None, clock=time.time):
+    """Runs one ingestion; returns its summary. The watermark is written only after every
+    record of the run has been written."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    event_time = args.event_time or dt.datetime.now(dt.timezone.utc)
-    features = compute_features(read_curated(args.input_dir), event_time)
-    records = to_records(features)
-    written = 0
-    if not args.dry_run:
-        written = ingest(records, put_record_factory(args.region), args.feature_group_name, max_workers=args.max_workers)
+    event_time = format_event_time(args.event_time or dt.datetime.now(dt.timezone.utc))
+    work_dir = Path(args.work_dir)
+    if source is None:
+        source = S3Source(args.source_uri, args.region, work_dir) if args.source_uri else LocalSource(args.input_dir)
+    store = _state_store(args)
+    state = store.read() if store else None
+    if state is not None and state.get("format_version") != STATE_FORMAT_VERSION:
+        raise ValueError(f"watermark format {state.get('format_version')} is not {STATE_FORMAT_VERSION}")
+    started = clock()
+    objects = source.list()
+    if not objects and state is None:
+        raise ValueError(f"no .csv or .parquet files under {args.source_uri or args.input_dir}")
+    mode = "backfill" if args.mode == "backfill" or state is None else "incremental"
+    selected = select_objects(objects, state, args.mode)
+    order = {o.key: i for i, o in enumerate(objects)}
+    shard, shards = args.shard_index, args.shards
+
+    def keep(hashes):
+        return (hashes % np.uint64(shards)) == np.uint64(shard) if shards > 1 else np.ones(len(hashes), dtype=bool)
+
+    count = _bucket_count(selected, args)
+    spill = work_dir / f"spill-{os.getpid()}"
+    buckets = Buckets(count, spill)
+    rows, _, high = _scan(source, selected, order, args, keep, buckets)
+    late_rows = 0
+    watermark_time = pd.Timestamp(state["max_source_event_time"]) if state and state.get("max_source_event_time") else None
+    if mode == "incremental" and watermark_time is not None and rows:
+        # Late rows: a customer's new row may be older than a row already ingested, so the
+        # customer's rows since its late row are read again (only partitions dated on or after
+        # that row, when the source is partitioned by date) and the latest one wins.
+        late, earliest = _late_customers(source, selected, args, keep, watermark_time)
+        if late:
+            since = earliest.strftime("%Y-%m-%d")
+            chosen = {o.key for o in selected}
+            context = [o for o in objects if o.key not in chosen and (o.partition_date is None or o.partition_date >= since)]
+            late_rows, _, _ = _scan(source, context, order, args, keep, buckets, late_ids=late)
+            LOG.info("%d customers with late rows; %d rows re-read from %d objects", len(late), late_rows, len(context))
+    _WORKER.clear()
+    _WORKER.update({
+        "buckets": buckets, "event_time": event_time, "dry_run": args.dry_run, "factory": put_record_factory,
+        "region": args.region, "put_record": None, "chunk_rows": args.chunk_rows,
+        "feature_group_name": args.feature_group_name,
+        "in_flight": max(1, args.max_in_flight // max(1, min(args.processes, count))),
+    })
+    results = []
+    try:
+        if args.processes > 1 and count > 1:
+            results = _ingest_in_processes(count, min(args.processes, count))
+        else:
+            results = [_ingest_bucket(i) for i in range(count)]
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+        _WORKER.clear()
+    records = sum(r[0] for r in results)
+    written = sum(r[1] for r in results)
     summary = {
         "featureGroupName": args.feature_group_name,
-        "eventTime": format_event_time(event_time),
-        "records": len(records),
+        "eventTime": event_time,
+        "records": records,
         "written": written,
+        "mode": mode,
+        "shard": f"{shard}/{shards}",
+        "objects": {"listed": len(objects), "read": len(selected)},
+        "rows": {"read": rows, "lateContext": late_rows},
+        "retries": sum(r[2] for r in results),
     }
+    if store is not None and not args.dry_run:
+        max_time = high.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if high is not None else None
+        store.write(next_state(state, objects, selected, started, args.settle_minutes * 60, summary, max_time))
     LOG.info("summary %s", json.dumps(summary))
     return summary
 

@@ -219,7 +219,8 @@ def test_ingest_retries_throttling_then_writes_everything(features):
             raise RuntimeError("ThrottlingException")
 
     sleeps = []
-    written = cf.ingest(records, put_record, "churn-customer-features", max_workers=1, sleep=sleeps.append)
+    written = cf.ingest(records, put_record, "churn-customer-features", max_workers=1, sleep=sleeps.append,
+                        jitter=lambda: 1.0)
     assert written == 25
     assert len(calls) == 28
     assert sleeps == [0.2, 0.4, 0.8]
@@ -244,5 +245,7 @@ def test_main_reads_a_directory_and_ingests_through_the_given_client(tmp_path, r
          "--event-time", EVENT_TIME, "--max-workers", "4"],
         put_record_factory=lambda region: (lambda name, record: written.append(record)),
     )
-    assert summary == {"featureGroupName": "churn-customer-features", "eventTime": EVENT_TIME, "records": 100, "written": 100}
+    assert {k: summary[k] for k in ("featureGroupName", "eventTime", "records", "written", "mode")} == {
+        "featureGroupName": "churn-customer-features", "eventTime": EVENT_TIME, "records": 100, "written": 100,
+        "mode": "backfill"}
     assert len(written) == 100
