@@ -112,8 +112,19 @@ export interface ChurnModelBuildPipelineProps {
    */
   readonly dataLake: IDataLake;
 
-  /** The Model Registry group new model versions are registered in. */
-  readonly modelPackageGroup: IModelPackageGroup;
+  /**
+   * The Model Registry group new model versions are registered in.
+   *
+   * Without one (for regions where CloudFormation has no `AWS::SageMaker::ModelPackageGroup`,
+   * e.g. cn-north-1), the pipeline ends at the AUC gate: an execution whose model reaches
+   * `AucThreshold` succeeds, and its model (`<run>/tuning/<best training job>/output/model.tar.gz`),
+   * evaluation (`<run>/evaluation/evaluation.json`) and drift baseline stay in the artifacts zone;
+   * one below it fails at `AucTooLow`. There is no `RegisterModel`, `CreateModel` or
+   * `BatchTransform` step, and `modelApprovalStatus` and `transformInstanceType` are not allowed.
+   *
+   * @default - no registration: the pipeline ends at the AUC gate
+   */
+  readonly modelPackageGroup?: IModelPackageGroup;
 
   /**
    * The curated churn table's folder inside the curated zone (ending with `/`): the default
@@ -260,6 +271,10 @@ export interface ChurnModelBuildPipelineProps {
  * 6. `CreateModel` (after `RegisterModel`, so only for a registered model) and
  *    `BatchTransform` of the test features with it.
  *
+ * Without a `modelPackageGroup` (regions where CloudFormation has no model registry) the
+ * pipeline ends at `CheckAuc`: a model that reaches `AucThreshold` ends the execution
+ * successfully and stays, with its evaluation and drift baseline, in the artifacts zone.
+ *
  * Parameters: `InputDataUrl`, `AucThreshold`, `ProcessingInstanceType`,
  * `TrainingInstanceType`. Every job runs with network isolation (none needs the network),
  * in the `network`'s VPC when given.
@@ -303,16 +318,16 @@ export class ChurnModelBuildPipeline extends Construct {
   public readonly evaluateStep: ProcessingStep;
   /** The `Evaluation` property file (evaluation.json) of the evaluate step. */
   public readonly evaluationReport: PropertyFile;
-  /** `CheckAuc`: registers the model or fails the execution. */
+  /** `CheckAuc`: registers the model (succeeds, without a registry) or fails the execution. */
   public readonly conditionStep: ConditionStep;
-  /** `RegisterModel`: the new model version in the registry (the condition's if-branch). */
-  public readonly registerModelStep: RegisterModelStep;
+  /** `RegisterModel`: the new model version in the registry (the condition's if-branch); only with `modelPackageGroup`. */
+  public readonly registerModelStep?: RegisterModelStep;
   /** `AucTooLow`: fails the execution (the condition's else-branch). */
   public readonly failStep: FailStep;
-  /** `CreateModel`: a SageMaker model of the registered artifact, for the batch transform. */
-  public readonly createModelStep: CreateModelStep;
-  /** `BatchTransform`: predictions for the test features. */
-  public readonly transformStep: TransformStep;
+  /** `CreateModel`: a SageMaker model of the registered artifact, for the batch transform; only with `modelPackageGroup`. */
+  public readonly createModelStep?: CreateModelStep;
+  /** `BatchTransform`: predictions for the test features; only with `modelPackageGroup`. */
+  public readonly transformStep?: TransformStep;
 
   /** The failed-execution alarm, when `alarms` was given. */
   public readonly executionFailedAlarm?: cloudwatch.Alarm;
@@ -346,6 +361,14 @@ export class ChurnModelBuildPipeline extends Construct {
     if (props.executionFailedAlarm && !props.alarms) {
       throw invalidProp('ChurnModelBuildPipelineProps.executionFailedAlarm', props.executionFailedAlarm.threshold,
         'It configures the alarm added through alarms; give alarms too.');
+    }
+    if (!props.modelPackageGroup) {
+      for (const [prop, value] of [['modelApprovalStatus', props.modelApprovalStatus], ['transformInstanceType', props.transformInstanceType?.instanceTypeName]] as const) {
+        if (value !== undefined) {
+          throw invalidProp(`ChurnModelBuildPipelineProps.${prop}`, value,
+            'It configures the registration and the batch transform after it, which only run with a modelPackageGroup; give one, or leave this out.');
+        }
+      }
     }
     if (tuning.strategy !== 'Bayesian' || tuning.objective.type !== 'Maximize') {
       throw invalidProp('reference-hyperparameters.json tuning', `${tuning.strategy} ${tuning.objective.type}`, 'The pipeline runs a Bayesian tuning job that maximises its objective.');
@@ -459,59 +482,69 @@ export class ChurnModelBuildPipeline extends Construct {
 
     const evaluationJson = `${this.evaluateStep.outputS3Uri('evaluation')}/evaluation.json`;
     const baselineJson = `${this.baselineStep.outputS3Uri('baseline')}/baseline.json`;
-    this.registerModelStep = new RegisterModelStep('RegisterModel', {
-      description: 'Registers the best model with its test metrics and drift baseline',
-      modelPackageGroup: props.modelPackageGroup,
-      image: xgboostInference,
-      modelDataUrl: bestModel,
-      contentTypes: ['text/csv'],
-      responseTypes: ['text/csv'],
-      approvalStatus: props.modelApprovalStatus ?? ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
-      modelMetrics: {
-        modelQualityStatistics: { s3Uri: evaluationJson },
-        dataQualityStatistics: { s3Uri: baselineJson },
-      },
-      driftCheckBaselines: { dataQualityStatistics: { s3Uri: baselineJson } },
-    });
+    if (props.modelPackageGroup) {
+      this.registerModelStep = new RegisterModelStep('RegisterModel', {
+        description: 'Registers the best model with its test metrics and drift baseline',
+        modelPackageGroup: props.modelPackageGroup,
+        image: xgboostInference,
+        modelDataUrl: bestModel,
+        contentTypes: ['text/csv'],
+        responseTypes: ['text/csv'],
+        approvalStatus: props.modelApprovalStatus ?? ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
+        modelMetrics: {
+          modelQualityStatistics: { s3Uri: evaluationJson },
+          dataQualityStatistics: { s3Uri: baselineJson },
+        },
+        driftCheckBaselines: { dataQualityStatistics: { s3Uri: baselineJson } },
+      });
+    }
+    const registered = this.registerModelStep ? 'it was not registered' : 'it was not accepted';
 
     const auc = this.evaluationReport.get(AUC_PATH);
     this.failStep = new FailStep('AucTooLow', {
       errorMessage: PipelineValue.join([
-        'The model\'s test AUC ', auc.asString(), ' is below AucThreshold ', this.aucThreshold.asString(), '; it was not registered.',
+        'The model\'s test AUC ', auc.asString(), ' is below AucThreshold ', this.aucThreshold.asString(), `; ${registered}.`,
       ]).asString(),
     });
     this.conditionStep = new ConditionStep('CheckAuc', {
-      description: 'Registers the model when its test AUC reaches AucThreshold; fails the execution otherwise',
+      description: this.registerModelStep
+        ? 'Registers the model when its test AUC reaches AucThreshold; fails the execution otherwise'
+        : 'Ends the execution successfully when the model\'s test AUC reaches AucThreshold (no registry: the model and its evaluation stay in the artifacts zone); fails it otherwise',
       conditions: [PipelineCondition.greaterThanOrEqualTo(auc, this.aucThreshold)],
-      ifSteps: [this.registerModelStep],
+      ifSteps: this.registerModelStep ? [this.registerModelStep] : [],
       elseSteps: [this.failStep],
     });
 
-    // A CreateModel step cannot sit in a condition branch; after RegisterModel it runs only
-    // when the model was registered.
-    this.createModelStep = new CreateModelStep('CreateModel', {
-      description: 'A SageMaker model of the registered artifact, for the batch transform',
-      image: xgboostInference,
-      modelDataUrl: bestModel,
-      dependsOn: [this.registerModelStep],
-    });
-    this.transformStep = new TransformStep('BatchTransform', {
-      description: 'Churn probabilities for the test features',
-      modelName: this.createModelStep.modelName,
-      inputS3Uri: preprocess.outputS3Uri('test-features'),
-      outputPath: `${run}/batch-transform`,
-      contentType: 'text/csv',
-      splitType: SplitType.LINE,
-      accept: 'text/csv',
-      assembleWith: AssembleWith.LINE,
-      instanceType: props.transformInstanceType ?? JobInstanceType.ML_M5_LARGE,
-    });
+    if (this.registerModelStep) {
+      // A CreateModel step cannot sit in a condition branch; after RegisterModel it runs only
+      // when the model was registered.
+      this.createModelStep = new CreateModelStep('CreateModel', {
+        description: 'A SageMaker model of the registered artifact, for the batch transform',
+        image: xgboostInference,
+        modelDataUrl: bestModel,
+        dependsOn: [this.registerModelStep],
+      });
+      this.transformStep = new TransformStep('BatchTransform', {
+        description: 'Churn probabilities for the test features',
+        modelName: this.createModelStep.modelName,
+        inputS3Uri: preprocess.outputS3Uri('test-features'),
+        outputPath: `${run}/batch-transform`,
+        contentType: 'text/csv',
+        splitType: SplitType.LINE,
+        accept: 'text/csv',
+        assembleWith: AssembleWith.LINE,
+        instanceType: props.transformInstanceType ?? JobInstanceType.ML_M5_LARGE,
+      });
+    }
 
     this.pipeline = new Pipeline(this, 'Pipeline', {
       pipelineName: props.pipelineName,
-      description: 'Churn model build: preprocess, drift baseline, XGBoost tuning, evaluation, AUC gate, registration, batch transform',
+      description: this.registerModelStep
+        ? 'Churn model build: preprocess, drift baseline, XGBoost tuning, evaluation, AUC gate, registration, batch transform'
+        : 'Churn model build: preprocess, drift baseline, XGBoost tuning, evaluation, AUC gate (no model registry)',
       parameters: [this.inputDataUrl, this.aucThreshold, this.processingInstanceType, this.trainingInstanceType],
-      steps: [preprocess, this.baselineStep, this.tuningStep, this.evaluateStep, this.conditionStep, this.createModelStep, this.transformStep],
+      steps: [preprocess, this.baselineStep, this.tuningStep, this.evaluateStep, this.conditionStep,
+        ...(this.createModelStep && this.transformStep ? [this.createModelStep, this.transformStep] : [])],
       vpc: props.network?.vpc,
       vpcSubnets: props.network?.vpcSubnets,
       securityGroups: props.network ? [props.network.jobSecurityGroup] : undefined,

@@ -135,7 +135,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       expect(name).toMatch(/^[A-Za-z0-9\-_]{1,64}$/);
     }
     expect(pipeline.preprocessStep.stepName).toBe('Preprocess');
-    expect(pipeline.transformStep.stepName).toBe('BatchTransform');
+    expect(pipeline.transformStep?.stepName).toBe('BatchTransform');
   });
 
   test('declares the parameters with their defaults', () => {
@@ -529,5 +529,45 @@ describe('ChurnModelBuildPipeline: validation', () => {
   ];
   test.each(cases)('fails when %s', (_name, props, message) => {
     expect(() => build(testStack(), props, false)).toThrow(message);
+  });
+});
+
+describe('ChurnModelBuildPipeline without a model registry', () => {
+  function withoutRegistry(stack: Stack, props: Partial<ChurnModelBuildPipelineProps> = {}): ChurnModelBuildPipeline {
+    const lake = new DataLake(stack, 'Lake');
+    return new ChurnModelBuildPipeline(stack, 'Build', { dataLake: lake, network: new MlNetwork(stack, 'Network'), ...props });
+  }
+
+  test('ends at the AUC gate: success leaves the model and evaluation in the artifacts zone, no register/model/transform step', () => {
+    const stack = testStack();
+    const pipeline = withoutRegistry(stack);
+    const definition = definitionOf(stack);
+    const steps = stepsByName(definition);
+    expect(definition.Steps.map((s: any) => s.Name)).toEqual(['Preprocess', 'Baseline', 'Tune', 'Evaluate', 'CheckAuc']);
+    expect(steps.CheckAuc.Arguments.IfSteps).toEqual([]);
+    expect(steps.CheckAuc.Arguments.ElseSteps.map((s: any) => [s.Name, s.Type])).toEqual([['AucTooLow', 'Fail']]);
+    expect(JSON.stringify(steps.AucTooLow.Arguments.ErrorMessage)).toContain('; it was not accepted.');
+    expect([pipeline.registerModelStep, pipeline.createModelStep, pipeline.transformStep]).toEqual([undefined, undefined, undefined]);
+    // The model and evaluation are where the registry would have pointed.
+    expect(steps.Evaluate.Arguments.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri).toEqual(runUri('/evaluation'));
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SageMaker::ModelPackageGroup', 0);
+    const grants = JSON.stringify(template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(grants).not.toMatch(/sagemaker:CreateModelPackage|sagemaker:CreateModel"|sagemaker:CreateTransformJob/);
+    expect(schemaErrors(compile(relaxedSchema()), definition)).toEqual([]);
+  });
+
+  test('has no cdk-nag, Control Tower, CloudFormation Validate or IAM reference finding', () => {
+    const app = testApp();
+    withoutRegistry(new Stack(app, 'NoRegistry'));
+    expectNoFindings(app);
+  });
+
+  test.each([
+    ['modelApprovalStatus', { modelApprovalStatus: ModelApprovalStatus.APPROVED }],
+    ['transformInstanceType', { transformInstanceType: JobInstanceType.ML_M5_XLARGE }],
+  ] as Array<[string, Partial<ChurnModelBuildPipelineProps>]>)('fails when %s is given without a modelPackageGroup', (prop, props) => {
+    expect(() => withoutRegistry(testStack(), props)).toThrow(new RegExp(
+      `Invalid ChurnModelBuildPipelineProps\\.${prop}: received '.*'\\. It configures the registration and the batch transform after it, which only run with a modelPackageGroup`));
   });
 });
