@@ -11,5 +11,7 @@ export * from './features';
 export * from './pipelines';
 export * from './training';
 export * from './registry';
+export * from './retraining';
+export * from './serving';
 export * from './platform/ml-platform';
 export * from './churn';

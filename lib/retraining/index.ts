@@ -1,0 +1,2 @@
+export * from './pipeline-target';
+export * from './retraining-triggers';
