@@ -12,6 +12,5 @@ export * from './pipelines';
 export * from './training';
 export * from './registry';
 export * from './retraining';
-export * from './serving';
 export * from './platform/ml-platform';
 export * from './churn';
