@@ -14,7 +14,7 @@ import type { LakeTable } from './table';
 import { MlAlarms } from '../monitoring/alarms';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
-import { invalidProp } from '../security/validation';
+import { invalidProp, validateMaxLength } from '../security/validation';
 import { DataLakeZone } from '../storage/data-lake-zone';
 
 /** What a crawler does with folders it has crawled before (Glue `RecrawlPolicy`). */
@@ -128,7 +128,8 @@ export interface LakeCrawlerProps {
   readonly schemaDeleteBehavior?: SchemaDeleteBehavior;
 
   /**
-   * Prefix of the names of tables the crawler creates (lower-case letters, digits, underscores).
+   * Prefix of the names of tables the crawler creates (lower-case letters, digits, underscores;
+   * at most 128 characters).
    *
    * @default - no prefix
    */
@@ -178,6 +179,7 @@ export class LakeCrawler extends Resource {
     }
     if (props.tablePrefix !== undefined) {
       GLUE_CATALOG_NAME.validate('LakeCrawlerProps.tablePrefix', props.tablePrefix);
+      validateMaxLength('LakeCrawlerProps.tablePrefix', props.tablePrefix, 128, 'a Glue crawler table prefix (TablePrefix)');
     }
     const tables = props.tables ?? [];
     const extra = props.targets ?? [];

@@ -122,7 +122,7 @@ export class LakeTable extends Construct {
     super(scope, id);
     GLUE_CATALOG_NAME.validate('LakeTableProps.tableName', props.tableName);
     const path = props.path ?? `${props.tableName}/`;
-    NameRule.S3_KEY_PREFIX.validate('LakeTableProps.path', path);
+    NameRule.S3_KEY_PREFIX.validate(props.path === undefined ? 'LakeTableProps.path (by default LakeTableProps.tableName + "/")' : 'LakeTableProps.path', path);
     if (props.columns.length === 0) {
       throw invalidProp('LakeTableProps.columns', [], 'A table needs at least one column.');
     }

@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { createPlatformKey } from '../security/keys';
-import { invalidProp, validateIntegerRange } from '../security/validation';
+import { invalidProp, validateIntegerRange, validateMaxLength } from '../security/validation';
 
 /**
  * When an alarm fires: the threshold and how many periods must breach it. Every stage's
@@ -69,7 +69,8 @@ export interface MlAlarmProps {
   readonly threshold: AlarmThreshold;
 
   /**
-   * What the alarm means and what to do, shown in the alarm and its notification.
+   * What the alarm means and what to do, shown in the alarm and its notification (at most
+   * 1,024 characters).
    */
   readonly description: string;
 
@@ -190,6 +191,7 @@ export class MlAlarms extends Construct {
     validateIntegerRange(`${id}.evaluationPeriods`, t.evaluationPeriods, 1, 100);
     const evaluationPeriods = t.evaluationPeriods ?? 1;
     validateIntegerRange(`${id}.datapointsToAlarm`, t.datapointsToAlarm, 1, evaluationPeriods);
+    validateMaxLength(`MlAlarmProps.description (alarm ${id})`, props.description, 1024, 'a CloudWatch alarm description (AlarmDescription)');
     const metric = t.period ? withPeriod(id, props.metric, t.period) : props.metric;
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,

@@ -12,6 +12,18 @@ import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateWholeDays } from '../security/validation';
 
 /**
+ * S3 bucket names (CreateBucket; `AWS::S3::Bucket` `BucketName`): 3 to 63 lower-case letters,
+ * digits, dots and hyphens, starting and ending with a letter or digit.
+ */
+const S3_BUCKET_NAME = NameRule.of({
+  description: 'S3 bucket name',
+  minLength: 3,
+  maxLength: 63,
+  pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$',
+  patternDescription: 'lower-case letters, digits, "." and "-", starting and ending with a letter or digit',
+});
+
+/**
  * A data lake: one bucket with four zones (raw, curated, features, artifacts) and the key
  * that encrypts it.
  */
@@ -110,7 +122,8 @@ export interface DataLakeProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Name of the new bucket. Ignored with your own `bucket`.
+   * Name of the new bucket: 3 to 63 lower-case letters, digits, dots and hyphens, starting and
+   * ending with a letter or digit. Ignored with your own `bucket`.
    *
    * @default - CloudFormation generates a unique name
    */
@@ -340,6 +353,9 @@ export class DataLake extends DataLakeBase {
   constructor(scope: Construct, id: string, props: DataLakeProps = {}) {
     super(scope, id);
 
+    if (props.bucketName !== undefined) {
+      S3_BUCKET_NAME.validate('DataLakeProps.bucketName', props.bucketName);
+    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     if (props.autoDeleteObjects && removalPolicy !== RemovalPolicy.DESTROY) {
       throw invalidProp('DataLakeProps.autoDeleteObjects', true,

@@ -256,6 +256,12 @@ describe('LakeTable', () => {
         + 'It has 2049 characters; a Glue table description (TableInput.Description) may be at most 2048.');
   });
 
+  test('fails when the default path (the table name) is longer than an S3 key prefix may be, naming tableName', () => {
+    const { lake, catalog } = setup();
+    expect(() => catalog.addTable('T', { tableName: 't'.repeat(255), zone: lake.raw, columns: [{ name: 'a', type: glue.Schema.STRING }] }))
+      .toThrow(`Invalid LakeTableProps.path (by default LakeTableProps.tableName + "/"): received '${'t'.repeat(255)}/'. A S3 key prefix must be 1 to 200 characters long (this one has 256).`);
+  });
+
   test('fails when the path is not a folder', () => {
     const { lake, catalog } = setup();
     expect(() => catalog.addTable('T', { tableName: 't', zone: lake.raw, path: '/abs', columns: [{ name: 'a', type: glue.Schema.STRING }] }))

@@ -135,6 +135,13 @@ describe('LakeCrawler', () => {
     })).not.toThrow();
   });
 
+  test('fails when the table prefix is longer than Glue allows (128 characters)', () => {
+    const { stack, catalog, raw } = setup();
+    expect(() => new LakeCrawler(stack, 'A', { catalog, tables: [raw], tablePrefix: 'p'.repeat(129) }))
+      .toThrow(`Invalid LakeCrawlerProps.tablePrefix: received '${'p'.repeat(40)}...'. It has 129 characters; a Glue crawler table prefix (TablePrefix) may be at most 128.`);
+    expect(() => new LakeCrawler(stack, 'B', { catalog, tables: [raw], tablePrefix: 'p'.repeat(128) })).not.toThrow();
+  });
+
   test('fails when there is nothing to crawl', () => {
     const { stack, catalog } = setup();
     expect(() => new LakeCrawler(stack, 'A', { catalog }))

@@ -89,6 +89,13 @@ describe('MlAlarms', () => {
       "Invalid MlAlarmsProps.alarmNamePrefix: received 'churn platform'. It must be 1 to 128 letters, digits, \".\", \"_\" or \"-\", starting with a letter or digit.");
   });
 
+  test('fails when an alarm description is longer than CloudWatch allows (1024 characters)', () => {
+    const alarms = new MlAlarms(testStack(), 'Alarms');
+    expect(() => alarms.addAlarm('Late', { metric, threshold: { threshold: 1 }, description: 'd'.repeat(1025) })).toThrow(
+      `Invalid MlAlarmProps.description (alarm Late): received '${'d'.repeat(40)}...'. It has 1025 characters; a CloudWatch alarm description (AlarmDescription) may be at most 1024.`);
+    expect(() => alarms.addAlarm('OnTime', { metric, threshold: { threshold: 1 }, description: 'd'.repeat(1024) })).not.toThrow();
+  });
+
   test('fails when datapointsToAlarm exceeds evaluationPeriods', () => {
     const alarms = new MlAlarms(testStack(), 'Alarms');
     expect(() => alarms.addAlarm('Late', { metric, threshold: { threshold: 1, evaluationPeriods: 2, datapointsToAlarm: 3 }, description: 'x' })).toThrow(

@@ -296,6 +296,13 @@ describe('DataLake bad input', () => {
       /Invalid DataLakeProps.autoDeleteObjects: received true\. .*needs removalPolicy: RemovalPolicy.DESTROY \(received retain\)/);
   });
 
+  test('fails when the bucket name is not a valid S3 bucket name', () => {
+    expect(() => lakeTemplate({ bucketName: 'a'.repeat(64) })).toThrow(
+      `Invalid DataLakeProps.bucketName: received '${'a'.repeat(64)}'. A S3 bucket name must be 3 to 63 characters long (this one has 64).`);
+    expect(() => lakeTemplate({ bucketName: 'Acme_Data' })).toThrow(
+      "Invalid DataLakeProps.bucketName: received 'Acme_Data'. A S3 bucket name may contain only lower-case letters, digits, \".\" and \"-\", starting and ending with a letter or digit.");
+  });
+
   test('fails when rawInfrequentAccessAfter is under 30 days', () => {
     expect(() => lakeTemplate({ rawInfrequentAccessAfter: Duration.days(7) })).toThrow(
       'Invalid DataLakeProps.rawInfrequentAccessAfter: received 7 days. It must be a whole number of days from 30 to 36500.');
