@@ -12,5 +12,6 @@ export * from './pipelines';
 export * from './training';
 export * from './registry';
 export * from './retraining';
+export * from './serving';
 export * from './platform/ml-platform';
 export * from './churn';

@@ -1,0 +1,5 @@
+// Serving: models, endpoints (real-time, serverless, async, multi-model), guardrails and deploy on approval.
+export * from './model';
+export * from './variant';
+export * from './endpoint-deployment';
+export * from './endpoint';
