@@ -41,6 +41,25 @@ const VPC_ACTIONS = [
   'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups',
 ];
 
+/** Largest processing cluster the job may ask for (SageMaker's `InstanceCount` limit). */
+const MAX_INSTANCE_COUNT = 100;
+
+/**
+ * What each feature ingestion run reads.
+ */
+export enum FeatureIngestionMode {
+  /**
+   * Only what changed since the last successful run (`--mode incremental`), tracked by a
+   * watermark the script keeps; the first run, without a watermark, reads everything.
+   */
+  INCREMENTAL = 'incremental',
+  /**
+   * Everything under the source, every run (`--mode backfill`): the first load, a recovery, or
+   * a changed feature definition.
+   */
+  BACKFILL = 'backfill',
+}
+
 /**
  * Properties of a {@link FeatureIngestion}.
  */
@@ -61,7 +80,9 @@ export interface FeatureIngestionProps {
    * A local Python script that computes and ingests the features. It is uploaded as an asset
    * and run as `python3 <script> --input-dir /opt/ml/processing/input/curated
    * --feature-group-name <name> --region <region> --event-time <scheduled time>` followed by
-   * `arguments`.
+   * `arguments`. With a `watermark`, the source is not mounted: the script gets
+   * `--source-uri <source S3 URI> --watermark-uri <watermark S3 URI> --mode <mode>` instead of
+   * `--input-dir` and reads only what it needs from S3 itself.
    */
   readonly scriptPath: string;
 
@@ -70,6 +91,36 @@ export interface FeatureIngestionProps {
    * 1.2-1 framework image.
    */
   readonly image: IStepImage;
+
+  /**
+   * Where the script keeps its watermark (e.g. a prefix of the lake's artifacts zone), so an
+   * incremental run reads only the source objects that changed since the last successful run.
+   * The job's role may read and write objects under this prefix (not delete them). The script
+   * must write it only after a successful run (`churn_features.py` does), so a failed run is
+   * read again by the next one; deleting the watermark makes the next run a backfill.
+   *
+   * @default - no watermark: the source is mounted in File mode and every run reads all of it
+   */
+  readonly watermark?: DataLakeZone;
+
+  /**
+   * What each scheduled run reads. `INCREMENTAL` needs a `watermark`.
+   *
+   * @default - FeatureIngestionMode.INCREMENTAL with a watermark, FeatureIngestionMode.BACKFILL without
+   */
+  readonly mode?: FeatureIngestionMode;
+
+  /**
+   * Number of instances of each job, 1 to 100. Every instance runs the script with the same
+   * arguments and input (`FullyReplicated`: `ShardedByS3Key` would split one customer's rows
+   * across instances and break "the latest row per record wins"); the script splits the
+   * records among the instances by itself (`churn_features.py`: by a hash of the record
+   * identifier, the instance's index from `/opt/ml/config/resourceconfig.json`), which scales
+   * PutRecord throughput out.
+   *
+   * @default 1
+   */
+  readonly instanceCount?: number;
 
   /**
    * Extra arguments passed to the script after the standard ones.
@@ -113,7 +164,9 @@ export interface FeatureIngestionProps {
    * How long a job may run before SageMaker stops it, 1 second to 9 days (the processing
    * API's `MaxRuntimeInSeconds` limit, 777,600 seconds).
    *
-   * @default Duration.hours(1)
+   * @default Duration.hours(6) - room for a backfill of 10 million records on one ml.m5.large
+   * (about 2.5 hours at the throughput `npm run bench:scale` projects); a daily incremental run
+   * takes minutes, and a job is billed only for the time it runs
    */
   readonly maxRuntime?: Duration;
 
@@ -178,6 +231,10 @@ export interface FeatureIngestionProps {
  * (universal target `sagemaker:createProcessingJob`, so no Lambda) that runs a script over a
  * data-lake prefix and writes the records to a feature group.
  *
+ * With a `watermark`, each run reads only what changed since the last successful one
+ * (`FeatureIngestionMode.INCREMENTAL`), so its time and PutRecord cost grow with the changes,
+ * not with the history; `FeatureIngestionMode.BACKFILL` reads everything.
+ *
  * Each attempt's job is named `<jobNamePrefix>-<scheduler execution id>` (Scheduler assigns
  * a new execution id to every attempted invocation) and receives the scheduled time as
  * `--event-time`, so a re-run writes the same records with the same event time: the online
@@ -203,6 +260,8 @@ export class FeatureIngestion extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The prefix of the processing job names. */
   public readonly jobNamePrefix: string;
+  /** What each scheduled run reads. */
+  public readonly mode: FeatureIngestionMode;
 
   constructor(scope: Construct, id: string, props: FeatureIngestionProps) {
     super(scope, id);
@@ -216,7 +275,15 @@ export class FeatureIngestion extends Construct {
       const gib = volumeSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
       validateIntegerRange('FeatureIngestionProps.volumeSize (GiB)', gib, 1, 16384);
     }
-    const maxRuntime = props.maxRuntime ?? Duration.hours(1);
+    const maxRuntime = props.maxRuntime ?? Duration.hours(6);
+    const instanceCount = props.instanceCount ?? 1;
+    validateIntegerRange('FeatureIngestionProps.instanceCount', instanceCount, 1, MAX_INSTANCE_COUNT);
+    const mode = props.mode ?? (props.watermark ? FeatureIngestionMode.INCREMENTAL : FeatureIngestionMode.BACKFILL);
+    if (mode === FeatureIngestionMode.INCREMENTAL && !props.watermark) {
+      throw invalidProp('FeatureIngestionProps.mode', mode,
+        'An incremental ingestion needs a watermark: give FeatureIngestionProps.watermark, or use FeatureIngestionMode.BACKFILL.');
+    }
+    this.mode = mode;
     validateDurationRange('FeatureIngestionProps.maxRuntime', maxRuntime, Duration.seconds(1), Duration.days(MAX_RUNTIME_DAYS));
     validateIntegerRange('FeatureIngestionProps.retryAttempts', props.retryAttempts, 0, 185);
     const maxEventAge = props.maxEventAge ?? Duration.hours(1);
@@ -250,6 +317,10 @@ export class FeatureIngestion extends Construct {
     });
     this.role = role;
     props.source.grantRead(role);
+    if (props.watermark) {
+      props.watermark.grantRead(role);
+      props.watermark.grantWrite(role);
+    }
     props.featureGroup.grantIngest(role);
     const script = new s3assets.Asset(this, 'Script', { path: props.scriptPath });
     // The script's one object, listed by its exact key as the S3Prefix input needs
@@ -340,7 +411,9 @@ export class FeatureIngestion extends Construct {
         // `<asset hash><extension>` (a bucket prefix may come before it).
         ContainerEntrypoint: ['python3', `${CODE_DIR}/${script.assetHash}${path.extname(props.scriptPath)}`],
         ContainerArguments: [
-          '--input-dir', INPUT_DIR,
+          ...(props.watermark
+            ? ['--source-uri', props.source.s3Uri(), '--watermark-uri', props.watermark.s3Uri(), '--mode', mode]
+            : ['--input-dir', INPUT_DIR]),
           '--feature-group-name', props.featureGroup.featureGroupName,
           '--region', stack.region,
           '--event-time', scheduler.ContextAttribute.scheduledTime,
@@ -349,11 +422,12 @@ export class FeatureIngestion extends Construct {
       },
       ProcessingInputs: [
         s3Input('code', script.s3ObjectUrl, CODE_DIR),
-        s3Input('curated', props.source.s3Uri(), INPUT_DIR),
+        // With a watermark the script reads only the objects it needs, straight from S3.
+        ...(props.watermark ? [] : [s3Input('curated', props.source.s3Uri(), INPUT_DIR)]),
       ],
       ProcessingResources: {
         ClusterConfig: {
-          InstanceCount: 1,
+          InstanceCount: instanceCount,
           InstanceType: instanceType,
           VolumeSizeInGB: volumeSize.toGibibytes(),
           // SageMaker rejects VolumeKmsKeyId on types with NVMe instance storage, whose hardware
@@ -395,7 +469,8 @@ export class FeatureIngestion extends Construct {
     });
 
     acknowledgeRoleWildcards(role,
-      'Wildcards are limited to: objects under the source prefix (read actions of the grantRead groups), ' +
+      'Wildcards are limited to: objects under the source prefix (read actions of the grantRead groups) and, with a ' +
+      'watermark, under its prefix (read and write, no delete), ' +
       'the /aws/sagemaker/ProcessingJobs log group in the `:*` ARN form CloudWatch Logs authorizes CreateLogGroup and ' +
       'DescribeLogStreams against, this ingestion\'s log streams in it, ' +
       'cloudwatch:PutMetricData (no resource type; limited by the cloudwatch:namespace condition), and, for a VPC ' +

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ChurnFeatures, ChurnFeatureStore, FeatureType } from '../../lib';
+import { ChurnFeatures, ChurnFeatureStore, FeatureIngestionMode, FeatureType } from '../../lib';
 import { StepImage } from '../../lib/pipelines/step-image';
 import { NameRule } from '../../lib/security/names';
 import { DataLake } from '../../lib/storage/data-lake';
@@ -122,6 +122,29 @@ describe('ChurnFeatureStore', () => {
         Condition: { StringLike: { 's3:prefix': ['curated/churn/', 'curated/churn/*'] } },
       })]) },
     });
+  });
+
+  test('ingests incrementally by default, its watermark in the artifacts zone; instance and runtime options', () => {
+    const stack = make();
+    const schedule = Object.values(Template.fromStack(stack).findResources('AWS::Scheduler::Schedule'))[0] as any;
+    const input = JSON.stringify(schedule.Properties.Target.Input);
+    expect(input).toContain('--source-uri');
+    expect(input).toContain('/artifacts/feature-ingestion/churn-customer-features/');
+    expect(input).toContain('\\"--mode\\",\\"incremental\\"');
+    expect(input).toContain('\\"InstanceType\\":\\"ml.m5.large\\"');
+    expect(input).toContain('\\"MaxRuntimeInSeconds\\":21600');
+
+    const other = testStack();
+    const lake = new DataLake(other, 'Lake');
+    const store = new ChurnFeatureStore(other, 'Features', {
+      lake, image: StepImage.fromUri(SKLEARN), ingestionMode: FeatureIngestionMode.BACKFILL,
+      ingestionInstanceType: 'ml.c5.xlarge', ingestionInstanceCount: 2, ingestionMaxRuntime: Duration.hours(2),
+    });
+    expect(store.ingestion.mode).toBe(FeatureIngestionMode.BACKFILL);
+    const text = JSON.stringify((Object.values(Template.fromStack(other).findResources('AWS::Scheduler::Schedule'))[0] as any).Properties.Target.Input);
+    expect(text).toContain('\\"--mode\\",\\"backfill\\"');
+    expect(text).toContain('\\"InstanceCount\\":2,\\"InstanceType\\":\\"ml.c5.xlarge\\"');
+    expect(text).toContain('\\"MaxRuntimeInSeconds\\":7200');
   });
 
   test('adds 12 resources to the stack besides the lake', () => {

@@ -3,18 +3,22 @@ import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { ChurnFeatures, FeatureGroup, FeatureIngestion, FeatureIngestionProps } from '../../lib';
+import { ChurnFeatures, FeatureGroup, FeatureIngestion, FeatureIngestionMode, FeatureIngestionProps } from '../../lib';
 import { MlAlarms } from '../../lib/monitoring/alarms';
 import { StepImage } from '../../lib/pipelines/step-image';
 import { MlNetwork } from '../../lib/security/network';
 import { DataLake } from '../../lib/storage/data-lake';
+import { DataLakeZone } from '../../lib/storage/data-lake-zone';
 import { testStack } from '../harness';
 
 const SKLEARN = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3';
 
-function setup(props: Partial<FeatureIngestionProps> = {}): { stack: Stack; ingestion: FeatureIngestion; fg: FeatureGroup } {
+function setup(props: Partial<FeatureIngestionProps> = {}, withWatermark = false): { stack: Stack; ingestion: FeatureIngestion; fg: FeatureGroup } {
   const stack = testStack();
   const lake = new DataLake(stack, 'Lake');
+  const watermark = withWatermark ? new DataLakeZone({
+    zoneName: 'watermark', bucket: lake.artifacts.bucket, keyPrefix: 'artifacts/feature-ingestion/churn/', encryptionKey: lake.artifacts.encryptionKey,
+  }) : undefined;
   const fg = new FeatureGroup(stack, 'Group', {
     featureGroupName: 'churn-customer-features',
     features: ChurnFeatures.definitions(),
@@ -27,6 +31,7 @@ function setup(props: Partial<FeatureIngestionProps> = {}): { stack: Stack; inge
     scriptPath: ChurnFeatures.scriptPath(),
     image: StepImage.fromUri(SKLEARN),
     jobNamePrefix: 'churn-features',
+    watermark,
     ...props,
   });
   return { stack, ingestion, fg };
@@ -95,7 +100,8 @@ describe('FeatureIngestion', () => {
     ]);
     expect(r.ProcessingInputs[1].S3Input.S3Uri).toBe('s3://<token>/curated/');
     expect(r.ProcessingResources.ClusterConfig).toEqual({ InstanceCount: 1, InstanceType: 'ml.m5.large', VolumeSizeInGB: 30, VolumeKmsKeyId: '<token>' });
-    expect(r.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600 });
+    // Six hours: room for a 10-million-record backfill on one ml.m5.large.
+    expect(r.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 6 * 3600 });
     expect(r.NetworkConfig).toEqual({ EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: false });
   });
 
@@ -245,6 +251,44 @@ describe('FeatureIngestion', () => {
     expect(Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))).toEqual([expect.stringMatching(/^AlarmsIngestionDeadLetters[0-9A-F]{8}$/)]);
   });
 
+  test('without a watermark every run is a backfill of the mounted source', () => {
+    const { ingestion } = setup();
+    expect(ingestion.mode).toBe(FeatureIngestionMode.BACKFILL);
+  });
+
+  test('with a watermark, the script reads the source from S3 itself and keeps its watermark under the given prefix', () => {
+    const { stack, ingestion } = setup({ instanceCount: 3 }, true);
+    expect(ingestion.mode).toBe(FeatureIngestionMode.INCREMENTAL);
+    const r = request(stack);
+    expect(r.AppSpecification.ContainerArguments).toEqual([
+      '--source-uri', 's3://<token>/curated/',
+      '--watermark-uri', 's3://<token>/artifacts/feature-ingestion/churn/',
+      '--mode', 'incremental',
+      '--feature-group-name', 'churn-customer-features',
+      '--region', '<token>',
+      '--event-time', '<aws.scheduler.scheduled-time>',
+    ]);
+    // Only the script is mounted: the curated history is not copied to the instance every run.
+    expect(r.ProcessingInputs.map((i: any) => i.InputName)).toEqual(['code']);
+    expect(r.ProcessingResources.ClusterConfig.InstanceCount).toBe(3);
+    const s = statements(stack, 'IngestionJobRolePolicy');
+    const text = JSON.stringify(s);
+    expect(s).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['artifacts/feature-ingestion/churn/', 'artifacts/feature-ingestion/churn/*'] } } }),
+    ]));
+    const watermarkWrites = s.filter(st => JSON.stringify(st.Action).includes('s3:PutObject'));
+    expect(watermarkWrites).toHaveLength(1);
+    expect(JSON.stringify(watermarkWrites[0].Resource)).toContain('/artifacts/feature-ingestion/churn/*');
+    expect(text).not.toMatch(/s3:DeleteObject/);
+  });
+
+  test('a backfill with a watermark passes --mode backfill', () => {
+    const { stack, ingestion } = setup({ mode: FeatureIngestionMode.BACKFILL }, true);
+    expect(ingestion.mode).toBe(FeatureIngestionMode.BACKFILL);
+    const args: string[] = request(stack).AppSpecification.ContainerArguments;
+    expect(args[args.indexOf('--mode') + 1]).toBe('backfill');
+  });
+
   test('without a prefix, a valid unique one of at most 26 characters is derived', () => {
     const { ingestion } = setup({ jobNamePrefix: undefined });
     expect(ingestion.jobNamePrefix.length).toBeLessThanOrEqual(26);
@@ -266,6 +310,16 @@ describe('FeatureIngestion', () => {
       expect(() => setup({ maxRuntime: Duration.seconds(777_601) })).toThrow(/Invalid FeatureIngestionProps.maxRuntime: received 9 days 1 second. It must be from 1 second to 9 days./);
       expect(() => setup({ maxRuntime: Duration.days(6) })).not.toThrow();
       expect(() => setup({ maxRuntime: Duration.seconds(777_600) })).not.toThrow();
+    });
+
+    test('fails when an incremental ingestion has no watermark', () => {
+      expect(() => setup({ mode: FeatureIngestionMode.INCREMENTAL })).toThrow(/Invalid FeatureIngestionProps.mode: received 'incremental'. An incremental ingestion needs a watermark/);
+    });
+
+    test('fails when the instance count is out of range', () => {
+      expect(() => setup({ instanceCount: 0 })).toThrow(/Invalid FeatureIngestionProps.instanceCount: received 0. It must be a whole number from 1 to 100./);
+      expect(() => setup({ instanceCount: 101 })).toThrow(/received 101/);
+      expect(() => setup({ instanceCount: 1.5 })).toThrow(/received 1.5/);
     });
 
     test('fails when retry attempts are out of range', () => {
