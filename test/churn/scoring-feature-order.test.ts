@@ -1,0 +1,88 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ChurnFeatures } from '../../lib/churn/features';
+import { FeatureGroup } from '../../lib/features';
+import { InferenceCapture } from '../../lib/serving/inference-capture';
+import { ScoringApi } from '../../lib/serving/scoring-api';
+import { DataLake } from '../../lib/storage/data-lake';
+import { testApp } from '../harness';
+import { TestEndpoint } from '../serving/fixtures';
+
+/**
+ * Training and serving cannot diverge: the feature order the churn reference serves with (the
+ * churn feature group's features minus its record identifier and event time, which is what the
+ * reference passes to ScoringApi.featureNames) must equal the order the model is trained on,
+ * i.e. `feature_names` of the `schema.json` that preprocess.py writes when run with exactly the
+ * arguments ChurnModelBuildPipeline passes (churn-preprocess-arguments.json, features module
+ * included) on curated churn rows made by the ETL's own transform from the real Telco data.
+ */
+
+const REPO = path.join(__dirname, '..', '..');
+const SCRIPTS = path.join(REPO, 'lib', 'churn', 'scripts');
+const PREPROCESS = path.join(REPO, 'lib', 'pipelines', 'scripts', 'preprocess.py');
+const TELCO_CSV = path.join(REPO, '..', 'shared', 'reference', 'data', 'Telco-Customer-Churn.csv');
+/** Debian's interpreter, which has pandas and scikit-learn (the pyenv python3 on PATH does not). */
+const PYTHON = '/usr/bin/python3';
+
+/** The order the churn reference serves with. */
+function servingFeatureOrder(): string[] {
+  const never = [ChurnFeatures.RECORD_IDENTIFIER_FEATURE_NAME, ChurnFeatures.EVENT_TIME_FEATURE_NAME];
+  return ChurnFeatures.definitions().map(f => f.featureName).filter(n => !never.includes(n));
+}
+
+/** Runs preprocess.py as the model-build pipeline does and returns schema.json's feature_names. */
+function trainingFeatureOrder(): string[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'churn-order-'));
+  const input = path.join(dir, 'input');
+  fs.mkdirSync(input);
+  // Curated rows from the real data with the ETL's transform (as test/churn/python does; CSV, no pyarrow here).
+  const make = [
+    'import sys, importlib.util, pandas as pd',
+    `spec = importlib.util.spec_from_file_location("churn_transform", ${JSON.stringify(path.join(SCRIPTS, 'churn_transform.py'))})`,
+    'm = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)',
+    `raw = pd.read_csv(${JSON.stringify(TELCO_CSV)}, dtype=str, keep_default_na=False).head(600)`,
+    'raw["event_id"] = [f"evt-{i:05d}" for i in range(len(raw))]',
+    'raw["event_time"] = "2024-03-01T12:00:00Z"',
+    `m.transform(raw).to_csv(${JSON.stringify(path.join(input, 'part-00000.csv'))}, index=False)`,
+  ].join('\n');
+  const made = spawnSync(PYTHON, ['-c', make], { encoding: 'utf-8', timeout: 120000 });
+  expect(made.stderr).toBe('');
+  const spec = JSON.parse(fs.readFileSync(path.join(SCRIPTS, 'churn-preprocess-arguments.json'), 'utf-8'));
+  const args = (spec.arguments as string[]).map(a => a.includes('{features_module_file}') ? path.join(SCRIPTS, 'churn_features.py') : a);
+  const out = (name: string) => path.join(dir, name);
+  const run = spawnSync(PYTHON, [PREPROCESS,
+    '--input-dir', input, '--train-dir', out('train'), '--validation-dir', out('validation'), '--test-dir', out('test'),
+    '--test-features-dir', out('test-features'), '--schema-dir', out('schema'), ...args], { encoding: 'utf-8', timeout: 120000 });
+  expect(run.status).toBe(0);
+  const schema = JSON.parse(fs.readFileSync(path.join(out('schema'), 'schema.json'), 'utf-8'));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return schema.feature_names;
+}
+
+test('the churn reference serves its model in exactly the training feature order', () => {
+  const training = trainingFeatureOrder();
+  expect(training.length).toBeGreaterThan(0);
+  expect(servingFeatureOrder()).toEqual(training);
+});
+
+test('a ScoringApi built with the serving order hands the handler that very order', () => {
+  const stack = new Stack(testApp(), 'TestStack');
+  const lake = new DataLake(stack, 'Lake');
+  const featureGroup = new FeatureGroup(stack, 'Features', {
+    features: ChurnFeatures.definitions(),
+    recordIdentifierFeatureName: ChurnFeatures.RECORD_IDENTIFIER_FEATURE_NAME,
+    eventTimeFeatureName: ChurnFeatures.EVENT_TIME_FEATURE_NAME,
+  });
+  new ScoringApi(stack, 'Scoring', {
+    endpoint: new TestEndpoint(stack, 'Endpoint', 'churn'),
+    featureNames: servingFeatureOrder(),
+    featureGroup,
+    capture: new InferenceCapture(stack, 'Capture', { dataLake: lake }),
+  });
+  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as any;
+  expect(JSON.parse(fn.Properties.Environment.Variables.FEATURE_NAMES)).toEqual(servingFeatureOrder());
+});
