@@ -38,7 +38,7 @@ ModelMetrics.ModelQuality.Statistics::
         "false_positive_rate": {...}, "false_negative_rate": {...},
         "receiver_operating_characteristic_curve": {
           "false_positive_rates": [0.0, ...], "true_positive_rates": [0.0, ...]},
-        "precision_recall_curve": {"precisions": [...], "recalls": [...]},
+        "precision_recall_curve": {"precisions": [...], "recalls": [...]},  # <= --curve-points each
         "auc": {"value": 0.8532, "standard_deviation": 0.0036},
         "f0_5": {...}, "f1": {...}, "f2": {...}
       }
@@ -49,6 +49,15 @@ Monitor does, the standard deviation is computed only with at least 200 rows: th
 on 5 random 80% samples (seeded), else "NaN". Predicted label = 1 when the predicted
 probability is >= --threshold. The pipeline's Condition step reads
 ``binary_classification_metrics.auc.value`` with JsonGet.
+
+Bounded size: the curves keep at most ``--curve-points`` (default 201) of their points, the
+first and the last included, evenly spaced along the curve's length (real operating points,
+not interpolated), so evaluation.json stays about 20 KB whatever the test split (the full
+precision-recall curve has one point per distinct score: 13 MB at 2.1 million rows). The AUC
+and every scalar metric are computed on all the rows, exactly.
+
+How the cost grows: linear in the test rows (read as float32, one prediction per row); memory
+about 0.1 GiB per million test rows with the Telco-sized feature set.
 """
 
 import argparse
@@ -93,7 +102,11 @@ def parse_args(argv=None):
     parser.add_argument("--output-dir", default="/opt/ml/processing/evaluation")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--random-seed", type=int, default=42)
+    parser.add_argument("--curve-points", type=int, default=201,
+                        help="most points kept per curve in evaluation.json (at least 2)")
     args = parser.parse_args(argv)
+    if args.curve_points < 2:
+        fail(f"--curve-points must be at least 2, got {args.curve_points}")
     if not 0 < args.threshold < 1:
         fail(f"--threshold must be between 0 and 1, got {args.threshold}")
     return args
@@ -180,7 +193,7 @@ def read_test(test_dir):
     files = sorted(glob.glob(os.path.join(test_dir, "**", "*.csv"), recursive=True))
     if not files:
         fail(f"no *.csv files found in test directory {test_dir}")
-    data = pd.concat([pd.read_csv(p, header=None) for p in files], ignore_index=True)
+    data = pd.concat([pd.read_csv(p, header=None, dtype=np.float32) for p in files], ignore_index=True)
     if data.empty or data.shape[1] < 2:
         fail(f"test data in {test_dir} needs a label column and at least one feature")
     labels = data.iloc[:, 0].to_numpy()
@@ -229,6 +242,21 @@ def rounded(values):
     return [round(float(v), CURVE_DECIMALS) for v in values]
 
 
+def downsample(x, y, points):
+    """At most ``points`` of the curve's points: the first, the last, and those nearest to
+    evenly spaced positions along the curve's length (so steep and flat parts are both kept)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) <= points:
+        return x, y
+    length = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+    if length[-1] == 0:
+        index = np.linspace(0, len(x) - 1, points).round().astype(int)
+    else:
+        index = np.searchsorted(length, np.linspace(0.0, length[-1], points), side="left")
+    index = np.unique(np.clip(np.concatenate([[0], index, [len(x) - 1]]), 0, len(x) - 1))
+    return x[index], y[index]
+
+
 def main(argv=None):
     args = parse_args(argv)
     labels, features = read_test(args.test_dir)
@@ -244,7 +272,9 @@ def main(argv=None):
     predicted = (scores >= args.threshold).astype(int)
     matrix = confusion_matrix(labels, predicted, labels=[0, 1])
     fpr, tpr, _ = roc_curve(labels, scores)
+    fpr, tpr = downsample(fpr, tpr, args.curve_points)
     precisions, recalls, _ = precision_recall_curve(labels, scores)
+    recalls, precisions = downsample(recalls, precisions, args.curve_points)
 
     metrics = {
         "confusion_matrix": {
