@@ -3,3 +3,4 @@ export * from './model';
 export * from './variant';
 export * from './endpoint-deployment';
 export * from './endpoint';
+export * from './deploy-on-approval';

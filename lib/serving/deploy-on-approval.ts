@@ -1,0 +1,205 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ArnFormat, CfnParameter, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { alarmPrefix } from '../monitoring/alarm-ids';
+import { IModelPackageGroup } from '../registry/model-package-group-ref';
+import { acknowledgeControlTower, acknowledgeNag, COMPLIANCE_PACKS, ControlTowerControl, nagFindingName, NagPack } from '../security/acknowledge';
+import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
+import { PlatformRole } from '../security/platform-role';
+import { invalidProp, isUnresolved } from '../security/validation';
+
+/**
+ * Properties of {@link DeployOnApproval}.
+ */
+export interface DeployOnApprovalProps {
+  /** The group whose approved versions are deployed. */
+  readonly modelPackageGroup: IModelPackageGroup;
+
+  /**
+   * The package version deployed until one is approved (the parameter's default), e.g. the
+   * currently approved version. A later `cdk deploy` keeps the parameter's previous value
+   * (the CDK CLI reuses previous parameter values unless `--parameters` names it).
+   */
+  readonly initialModelPackageArn: string;
+
+  /**
+   * The stack parameter's name (its logical id), used in `cdk deploy --parameters <name>=<arn>`.
+   *
+   * @default - `<construct path>ModelPackageArn`, letters and digits only
+   */
+  readonly parameterName?: string;
+
+  /**
+   * The role CloudFormation uses for the stack (the update keeps it); the function may pass it
+   * to CloudFormation only.
+   *
+   * @default - the CDK bootstrap's CloudFormation execution role of the stack's
+   *   `DefaultStackSynthesizer`; none with another synthesizer
+   */
+  readonly cloudFormationRole?: iam.IRole;
+
+  /**
+   * The key of the function's log group and dead-letter queue.
+   *
+   * @default - a new key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the key and log group when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** The stack actions the function needs: read the stack, update it. */
+const STACK_ACTIONS = ['cloudformation:DescribeStacks', 'cloudformation:UpdateStack'];
+
+/**
+ * Deploy on approval through CloudFormation: the approved model package ARN is a stack
+ * parameter (`modelPackageArn`, give it to `ModelSource.fromModelPackageArn`), and an
+ * EventBridge rule on the group's "SageMaker Model Package State Change" events with
+ * `ModelApprovalStatus` `Approved` runs a function that updates this stack with its previous
+ * template, changing only that parameter. CloudFormation then replaces the model and endpoint
+ * configuration and updates the endpoint in place, with its deployment guardrails and
+ * auto-rollback, and stays the record of what is deployed.
+ *
+ * The function may only describe and update this stack (and pass its CloudFormation role to
+ * CloudFormation); it runs one at a time, skips an approval already deployed or older than the
+ * deployed version of the group, and retries while the stack is busy (EventBridge retries for
+ * an hour, then the event goes to a KMS-encrypted dead-letter queue).
+ *
+ * Manual path: `cdk deploy <stack> --parameters <parameterName>=<package ARN>`.
+ *
+ * @example
+ * declare const group: IModelPackageGroup;
+ * const deploy = new DeployOnApproval(this, 'Deploy', {
+ *   modelPackageGroup: group,
+ *   initialModelPackageArn: 'arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/1',
+ * });
+ * const model = new InferenceModel(this, 'Model', { source: ModelSource.fromModelPackageArn(deploy.modelPackageArn) });
+ */
+export class DeployOnApproval extends Construct {
+  /** The approved package ARN (the parameter's value). */
+  public readonly modelPackageArn: string;
+  /** The stack parameter. */
+  public readonly parameter: CfnParameter;
+  /** The function that updates the stack. */
+  public readonly function: lambda.IFunction;
+  /** The approval rule. */
+  public readonly rule: events.Rule;
+  /** Events the function could not handle after retries. */
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, props: DeployOnApprovalProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const groupName = props.modelPackageGroup.modelPackageGroupName;
+    const parameterName = props.parameterName ?? `${alarmPrefix(this)}ModelPackageArn`;
+    if (!/^[A-Za-z0-9]{1,255}$/.test(parameterName)) {
+      throw invalidProp('DeployOnApprovalProps.parameterName', parameterName, 'A CloudFormation parameter name has 1 to 255 letters and digits.');
+    }
+    if (stack.node.tryFindChild(parameterName)) {
+      throw invalidProp('DeployOnApprovalProps.parameterName', parameterName, 'The stack already has a construct with this id; give each DeployOnApproval its own parameterName.');
+    }
+    // Model package ARNs of the group (SageMaker API Reference, ModelPackageSummary.ModelPackageArn pattern).
+    const pattern = Token.isUnresolved(groupName)
+      ? '^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[a-zA-Z0-9-]{1,63}/[0-9]+$'
+      : `^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/(${groupName}|${groupName.toLowerCase()})/[0-9]+$`;
+    if (!isUnresolved(props.initialModelPackageArn) && !new RegExp(pattern).test(props.initialModelPackageArn)) {
+      throw invalidProp('DeployOnApprovalProps.initialModelPackageArn', props.initialModelPackageArn,
+        `It must be a version of the model package group ${groupName}: arn:<partition>:sagemaker:<region>:<account>:model-package/${groupName}/<version>.`);
+    }
+    this.parameter = new CfnParameter(stack, parameterName, {
+      type: 'String',
+      default: props.initialModelPackageArn,
+      allowedPattern: pattern,
+      description: `The approved model package version of ${groupName} the endpoint serves; set by ${this.node.path} on approval, or by cdk deploy --parameters ${parameterName}=<arn>.`,
+    });
+    this.modelPackageArn = this.parameter.valueAsString;
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const key = props.encryptionKey ?? createPlatformKey(this, 'Key', {
+      description: `Encrypts the log group and dead-letter queue of ${this.node.path}`,
+      removalPolicy,
+    });
+    allowCloudWatchLogs(key);
+    const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // Declares the queue a dead-letter queue (AWS Control Tower CT.SQS.PR.1).
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
+    });
+    acknowledgeNag(dlq, 'SQS3', [NagPack.AWS_SOLUTIONS], 'It is itself the dead-letter queue of the approval rule\'s target and the function.');
+    this.deadLetterQueue = dlq;
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: key, removalPolicy });
+
+    const role = new PlatformRole(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Updates stack ${stack.stackName} with an approved model package (${this.node.path})`,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [`${logGroup.logGroupArn}`],
+    }));
+    const stackArn = stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'UpdateThisStackOnly', actions: STACK_ACTIONS, resources: [stackArn] }));
+    const cfnRoleArn = props.cloudFormationRole?.roleArn
+      ?? (stack.synthesizer instanceof DefaultStackSynthesizer ? Fn.sub(stack.synthesizer.cloudFormationExecutionRoleArn) : undefined);
+    if (cfnRoleArn) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'KeepTheStackRole',
+        actions: ['iam:PassRole'],
+        resources: [cfnRoleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+      }));
+    }
+    acknowledgeNag(role, `IAM5[Resource::${nagFindingName(role, stackArn)}]`, [NagPack.AWS_SOLUTIONS],
+      'A stack ARN ends with an id CloudFormation assigns at creation (stack/<name>/<id>); the grant is limited to this stack\'s name.');
+
+    const entry = [path.join(__dirname, 'deploy-on-approval-handler.ts'), path.join(__dirname, 'deploy-on-approval-handler.js')].find(f => fs.existsSync(f))!;
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      role,
+      logGroup,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      // One update at a time: CloudFormation rejects an update of a stack that is updating.
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: dlq,
+      environment: {
+        STACK_NAME: stack.stackName,
+        PARAMETER_NAME: parameterName,
+        MODEL_PACKAGE_GROUP_NAME: groupName,
+      },
+      bundling: { minify: true, sourceMap: false, externalModules: ['@aws-sdk/*'] },
+      description: `Deploys approved versions of ${groupName} by updating the stack parameter ${parameterName}`,
+    });
+    acknowledgeNag(fn, 'LambdaInsideVPC', COMPLIANCE_PACKS,
+      'The function only calls the CloudFormation API; in a VPC without internet access it would need a CloudFormation interface endpoint (about $7.30 per AZ per month) for nothing it reads.');
+    acknowledgeControlTower(fn, ControlTowerControl.LAMBDA_PR_3,
+      'The function only calls the CloudFormation API; in a VPC without internet access it would need a CloudFormation interface endpoint (about $7.30 per AZ per month).');
+    this.function = fn;
+
+    this.rule = props.modelPackageGroup.onApproved(`${id}Approved`, {
+      description: `Deploy approved versions of ${groupName} through a stack update (${this.node.path})`,
+      target: new targets.LambdaFunction(fn, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(1) }),
+    });
+  }
+}
