@@ -51,7 +51,7 @@ export interface BlueGreenOptions {
   readonly terminationWait?: Duration;
 
   /**
-   * The time limit of the whole deployment (10 minutes to 4 hours).
+   * The time limit of the whole deployment (10 minutes to 8 hours; more than the waits it contains).
    *
    * @default - SageMaker's default
    */
@@ -162,7 +162,7 @@ export class DeploymentStrategy {
   private static blueGreen(type: string, options: BlueGreenOptions, size: CapacitySize | undefined, wait: Duration | undefined): DeploymentStrategy {
     const prefix = type === 'ALL_AT_ONCE' ? 'BlueGreenOptions' : type === 'CANARY' ? 'CanaryOptions' : 'LinearOptions';
     validateDurationRange(`${prefix}.terminationWait`, options.terminationWait, Duration.seconds(0), Duration.seconds(3600));
-    validateDurationRange(`${prefix}.maximumExecutionTimeout`, options.maximumExecutionTimeout, Duration.seconds(600), Duration.seconds(14400));
+    validateDurationRange(`${prefix}.maximumExecutionTimeout`, options.maximumExecutionTimeout, Duration.seconds(600), Duration.seconds(28800));
     validateDurationRange(`${prefix}.waitInterval`, wait, Duration.seconds(0), Duration.seconds(3600));
     return new DeploymentStrategy(type, {
       terminationWaitInSeconds: (options.terminationWait ?? Duration.minutes(10)).toSeconds(),
