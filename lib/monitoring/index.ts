@@ -1,1 +1,2 @@
 export * from './alarms';
+export * from './model-monitor';
