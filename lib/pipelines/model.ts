@@ -11,11 +11,26 @@ import { IStepImage } from './step-image';
 
 /** Properties of a {@link CreateModelStep}. */
 export interface CreateModelStepProps extends RetryableStepOptions {
-  /** The inference image. */
-  readonly image: IStepImage;
+  /**
+   * The inference image. Give exactly one of `image` and `modelPackageName`.
+   *
+   * @default - none: the model comes from `modelPackageName`
+   */
+  readonly image?: IStepImage;
 
   /**
-   * The model artifact, e.g. `train.modelArtifactsS3Uri`.
+   * A versioned model package (its ARN) whose inference image and artifact the model uses
+   * (`PrimaryContainer.ModelPackageName`), e.g. a Lambda step's output that picked the latest
+   * approved version of a group at run time. The pipeline's role must be able to describe it
+   * (e.g. `modelPackageGroup.grantRead(pipeline)`) and read its artifact. Give exactly one of
+   * `image` and `modelPackageName`.
+   *
+   * @default - none: the model comes from `image` (and `modelDataUrl`)
+   */
+  readonly modelPackageName?: string;
+
+  /**
+   * The model artifact, e.g. `train.modelArtifactsS3Uri`. Only with `image`.
    *
    * @default - none (the image holds the model)
    */
@@ -43,10 +58,19 @@ export interface CreateModelStepProps extends RetryableStepOptions {
 export class CreateModelStep extends PipelineStep {
   private readonly props: CreateModelStepProps;
   private imageUri?: string;
+  private bound = false;
 
   constructor(stepName: string, props: CreateModelStepProps) {
     super(stepName, 'Model', props);
     validateRetryPolicies(`CreateModelStep(${stepName})`, props.retryPolicies, false);
+    if ((props.image === undefined) === (props.modelPackageName === undefined)) {
+      throw invalidProp(`CreateModelStep(${stepName})`, props.image ? 'image and modelPackageName' : 'neither image nor modelPackageName',
+        'Give exactly one of image (with modelDataUrl) and modelPackageName (a versioned model package ARN, which brings its own image and artifact).');
+    }
+    if (props.modelPackageName !== undefined && props.modelDataUrl !== undefined) {
+      throw invalidProp(`CreateModelStep(${stepName}).modelDataUrl`, props.modelDataUrl,
+        'It applies only with image: a model package brings its own artifact (CreateModel ContainerDefinition).');
+    }
     if (props.modelDataUrl !== undefined) {
       validateS3Uri(`CreateModelStep(${stepName}).modelDataUrl`, props.modelDataUrl);
     }
@@ -62,15 +86,18 @@ export class CreateModelStep extends PipelineStep {
 
   /** @internal */
   public _bind(context: StepBindContext): void {
-    const image = this.props.image.bind(context.scope);
-    this.imageUri = image.imageUri;
-    context.addImagePull(image.repositoryArns ?? []);
+    if (this.props.image) {
+      const image = this.props.image.bind(context.scope);
+      this.imageUri = image.imageUri;
+      context.addImagePull(image.repositoryArns ?? []);
+    }
+    this.bound = true;
     context.addJobPermission(JobKind.MODEL);
   }
 
   /** @internal */
   protected _renderBody(settings: JobSettings): Record<string, unknown> {
-    if (!this.imageUri) {
+    if (!this.bound) {
       throw invalidProp(`CreateModelStep(${this.stepName})`, this.stepName, 'The step is not part of a Pipeline; add it to one.');
     }
     const p = this.props;
@@ -80,7 +107,7 @@ export class CreateModelStep extends PipelineStep {
       Arguments: {
         ExecutionRoleArn: settings.roleArn,
         PrimaryContainer: {
-          Image: this.imageUri,
+          ...(this.imageUri ? { Image: this.imageUri } : { ModelPackageName: p.modelPackageName }),
           ...(p.modelDataUrl ? { ModelDataUrl: p.modelDataUrl } : {}),
           ...(Object.keys(env).length > 0 ? { Environment: sortedObject(env) } : {}),
         },
