@@ -798,7 +798,21 @@ function validatePartitionKeys(keys: PartitionKey[]): void {
     }
     seen.add(k.name);
   }
+  // The keys become one jq object, as aws-cdk-lib's MetadataExtractionProcessor.jq16 writes it,
+  // in a processor parameter of at most 5,120 characters.
+  if (!keys.some(k => isUnresolved(k.jqQuery))) {
+    const query = `{${keys.map(k => `${JSON.stringify(k.name)}:${k.jqQuery}`).join(',')}}`;
+    const length = [...query].length;
+    if (length > MAX_METADATA_EXTRACTION_QUERY_LENGTH) {
+      throw invalidProp('StreamingIngestionProps.partitionKeys', keys.map(k => k.name),
+        `Their jq queries make a metadata-extraction query of ${length} characters; Firehose allows at most `
+        + `${MAX_METADATA_EXTRACTION_QUERY_LENGTH} (ProcessorParameter.ParameterValue). Shorten the partition keys' queries.`);
+    }
+  }
 }
+
+/** Firehose `ProcessorParameter.ParameterValue` (the metadata-extraction query): at most 5,120 characters. */
+const MAX_METADATA_EXTRACTION_QUERY_LENGTH = 5120;
 
 function validateBuffering(size: Size, interval: Duration, partitioned: boolean, parquet: boolean): void {
   const mib = sizeInMiB(size);

@@ -1,5 +1,22 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { NameRule } from './names';
+
+/** IAM role names (CreateRole `RoleName`; `AWS::IAM::Role` `RoleName`): 1 to 64 characters of `[\w+=,.@-]`. */
+const IAM_ROLE_NAME = NameRule.of({
+  description: 'IAM role name',
+  maxLength: 64,
+  pattern: '^[\\w+=,.@-]+$',
+  patternDescription: 'letters, digits and "+=,.@_-"',
+});
+
+/** Checks the props that reach CloudFormation unchecked by `iam.Role`, and returns them. */
+function validated(props: iam.RoleProps): iam.RoleProps {
+  if (props.roleName !== undefined) {
+    IAM_ROLE_NAME.validate('RoleProps.roleName', props.roleName);
+  }
+  return props;
+}
 
 /**
  * An IAM role whose grants land in a customer-managed policy attached to it, not in an
@@ -14,7 +31,7 @@ export class PlatformRole extends iam.Role {
   private managedPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: iam.RoleProps) {
-    super(scope, id, props);
+    super(scope, id, validated(props));
   }
 
   /**

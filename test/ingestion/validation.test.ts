@@ -54,6 +54,15 @@ describe('StreamingIngestion validation', () => {
     expect(() => PartitionKey.of('event_type', '  ')).toThrow("Invalid PartitionKey(event_type).jqQuery: received '  '. It must be a non-empty jq 1.6 expression");
   });
 
+  test('fails when the partition keys\' jq queries together exceed Firehose\'s 5,120-character parameter', () => {
+    // {"event_type":(<query>)} is 17 characters plus the query.
+    const long = (n: number) => '.' + 'a'.repeat(n - 1);
+    expect(() => ingest({ partitionKeys: [PartitionKey.of('event_type', long(5103))] })).not.toThrow();
+    expect(() => ingest({ partitionKeys: [PartitionKey.of('event_type', long(5104))] })).toThrow(
+      "Invalid StreamingIngestionProps.partitionKeys: received ['event_type']. Their jq queries make a metadata-extraction query of 5121 characters; "
+      + 'Firehose allows at most 5120 (ProcessorParameter.ParameterValue).');
+  });
+
   test('fails when a partition key field path is not a JSON field path', () => {
     expect(() => PartitionKey.fromField('event_type', '.event_type'))
       .toThrow("Invalid PartitionKey(event_type).fieldPath: received '.event_type'. It must be dot-separated JSON field names");

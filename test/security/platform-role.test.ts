@@ -27,3 +27,11 @@ test('a role nobody grants to has no policy at all', () => {
   new PlatformRole(stack, 'Role', { assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com') });
   Template.fromStack(stack).resourceCountIs('AWS::IAM::ManagedPolicy', 0);
 });
+
+test('fails when the role name is empty, too long or has characters IAM rejects', () => {
+  const make = (roleName: string) => () => new PlatformRole(testStack(), 'Role', { assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'), roleName });
+  expect(make('')).toThrow("Invalid RoleProps.roleName: received ''. A IAM role name must be 1 to 64 characters long (this one has 0).");
+  expect(make('r'.repeat(65))).toThrow('A IAM role name must be 1 to 64 characters long (this one has 65).');
+  expect(make('churn role')).toThrow("Invalid RoleProps.roleName: received 'churn role'. A IAM role name may contain only letters, digits and \"+=,.@_-\".");
+  expect(make('Churn+Role=1,a.b@c_d-e')).not.toThrow();
+});
