@@ -8,7 +8,7 @@ import {
   AthenaWorkgroup, BatchArrival, ChurnEtlJob, ChurnFeatureStore, ChurnModelBuildPipeline, ChurnPlatform, ChurnSchema,
   DataLake, FailStep, FeatureGroup, FeatureGroupProps, FeatureIngestion, FeatureType, LakeCatalog, LakeCrawler,
   LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlNetwork, MlPlatform,
-  ModelPackageGroup, Pipeline, PlatformRole, StepImage, StreamingIngestion,
+  ModelPackageGroup, PartitionKey, Pipeline, PlatformRole, StepImage, StreamingIngestion,
 } from '../../lib';
 
 /**
@@ -27,6 +27,10 @@ const NAME = 'abcdefghijklmnopqrstuvwxyz0123456789-';
 const TEXT = 'Abc xyz 0123456789.,-';
 /** Durations and sizes cannot be negative. */
 const NON_NEGATIVE = (v: number) => v >= 0;
+
+function role(stack: Stack, props: Partial<iam.RoleProps> = {}): PlatformRole {
+  return new PlatformRole(stack, 'Role', { assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'), ...props });
+}
 
 function lake(stack: Stack): DataLake {
   return new DataLake(stack, 'Lake');
@@ -87,8 +91,15 @@ export const FIXTURES: Record<string, Fixture> = {
     probes: [],
   },
   PlatformRole: {
-    build: s => new PlatformRole(s, 'Role', { assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com') }),
-    probes: [],
+    build: s => role(s),
+    probes: [
+      { prop: 'RoleProps.roleName', resourceType: 'AWS::IAM::Role', propertyPath: 'RoleName', chars: NAME, apply: (s, v) => role(s, { roleName: v }) },
+      { prop: 'description', resourceType: 'AWS::IAM::Role', propertyPath: 'Description', chars: TEXT, apply: (s, v) => role(s, { description: v }) },
+      {
+        prop: 'maxSessionDuration', resourceType: 'AWS::IAM::Role', propertyPath: 'MaxSessionDuration', expressible: NON_NEGATIVE,
+        apply: (s, v) => role(s, { maxSessionDuration: Duration.seconds(v) }),
+      },
+    ],
   },
   DataLake: {
     build: s => lake(s),
@@ -132,6 +143,15 @@ export const FIXTURES: Record<string, Fixture> = {
       {
         prop: 'StreamingIngestionProps.subPrefix', resourceType: 'AWS::KinesisFirehose::DeliveryStream', propertyPath: 'ExtendedS3DestinationConfiguration.Prefix', chars: 'abc/', verbatim: false,
         apply: (s, v) => new StreamingIngestion(s, 'Ingestion', { dataLake: lake(s), subPrefix: v }),
+      },
+      {
+        prop: 'PartitionKey.name', resourceType: 'AWS::KinesisFirehose::DeliveryStream', propertyPath: 'ExtendedS3DestinationConfiguration.Prefix', chars: LOWER, verbatim: false,
+        apply: (s, v) => new StreamingIngestion(s, 'Ingestion', { dataLake: lake(s), partitionKeys: [PartitionKey.fromField(v, 'event_type')] }),
+      },
+      {
+        prop: 'PartitionKey(event_type).jqQuery', alsoNamed: ['StreamingIngestionProps.partitionKeys'], resourceType: 'AWS::KinesisFirehose::DeliveryStream',
+        propertyPath: 'ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors[].Parameters[].ParameterValue', chars: '.abc| ', verbatim: false,
+        apply: (s, v) => new StreamingIngestion(s, 'Ingestion', { dataLake: lake(s), partitionKeys: [PartitionKey.of('event_type', v)] }),
       },
       {
         prop: 'StreamingIngestionProps.shardCount', resourceType: 'AWS::Kinesis::Stream', propertyPath: 'ShardCount',
@@ -219,6 +239,13 @@ export const FIXTURES: Record<string, Fixture> = {
     build: s => featureGroup(s),
     probes: [
       { prop: 'FeatureGroupProps.featureGroupName', resourceType: 'AWS::SageMaker::FeatureGroup', propertyPath: 'FeatureGroupName', chars: NAME, apply: (s, v) => featureGroup(s, { featureGroupName: v }) },
+      {
+        prop: 'FeatureGroupProps.recordIdentifierFeatureName', alsoNamed: ['FeatureGroupProps.features'], resourceType: 'AWS::SageMaker::FeatureGroup', propertyPath: 'RecordIdentifierFeatureName', chars: 'abc_-019',
+        apply: (s, v) => featureGroup(s, {
+          features: [{ featureName: v, featureType: FeatureType.STRING }, { featureName: 'event_time', featureType: FeatureType.STRING }],
+          recordIdentifierFeatureName: v,
+        }),
+      },
       { prop: 'FeatureGroupProps.description', resourceType: 'AWS::SageMaker::FeatureGroup', propertyPath: 'Description', chars: TEXT, apply: (s, v) => featureGroup(s, { description: v }) },
       {
         prop: 'FeatureGroupProps.features', resourceType: 'AWS::SageMaker::FeatureGroup', propertyPath: 'FeatureDefinitions[].FeatureName', chars: 'abc_-019',
