@@ -389,8 +389,8 @@ export class InferenceEndpoint extends InferenceEndpointBase {
     validateEndpointProps(props);
     this.variants = props.variants;
     this.isAsync = props.asyncInference !== undefined;
-    const serverless = props.variants.some(v => v.serverless);
-    const instanceTypes = props.variants.filter(v => !v.serverless).map(v => v.instanceType!.toString());
+    const serverless = props.variants.some(v => v.isServerless);
+    const instanceTypes = props.variants.filter(v => !v.isServerless).map(v => v.instanceType!.toString());
     const anyInstanceStorage = instanceTypes.some(t => !isUnresolved(t) && instanceTypeHasInstanceStorage(t));
     if (props.encryptionKey && anyInstanceStorage) {
       throw invalidProp('InferenceEndpointProps.encryptionKey', props.encryptionKey.keyArn,
@@ -581,7 +581,7 @@ function validateEndpointProps(props: InferenceEndpointProps): void {
   if (duplicate) {
     throw invalidProp('InferenceEndpointProps.variants', names, `Variant names must be unique; '${duplicate}' appears twice.`);
   }
-  const serverless = variants.filter(v => v.serverless);
+  const serverless = variants.filter(v => v.isServerless);
   // Serverless feature exclusions: SageMaker Developer Guide, "Deploy models with Amazon
   // SageMaker Serverless Inference" (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html):
   // no GPUs, Marketplace model packages, private Docker registries, multi-model endpoints, VPC
@@ -617,7 +617,7 @@ function validateEndpointProps(props: InferenceEndpointProps): void {
   if (props.deployment?.kind === 'ROLLING' && variants.length > 1) {
     throw invalidProp('InferenceEndpointProps.deployment', `ROLLING with ${variants.length} variants`, 'Rolling deployments exclude multi-variant endpoints (Developer Guide, deployment guardrails "Exclusions"); use a blue/green strategy.');
   }
-  if (props.deployment && variants.length === 1 && !variants[0].serverless && !isUnresolved(variants[0].initialInstanceCount)) {
+  if (props.deployment && variants.length === 1 && !variants[0].isServerless && !isUnresolved(variants[0].initialInstanceCount)) {
     props.deployment._validateFor(variants[0].initialInstanceCount!);
   }
   const capture = props.dataCapture;

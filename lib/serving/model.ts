@@ -151,10 +151,10 @@ export abstract class ModelSource {
   }
 
   /** Whether the model runs in multi-model mode. */
-  public abstract readonly multiModel: boolean;
+  public abstract readonly isMultiModel: boolean;
 
   /** Whether the source is a model package. */
-  public abstract readonly modelPackage: boolean;
+  public abstract readonly isModelPackage: boolean;
 
   /**
    * Binds the source to a model: grants its role what it needs and returns the container.
@@ -163,8 +163,8 @@ export abstract class ModelSource {
 }
 
 class PackageSource extends ModelSource {
-  public readonly multiModel = false;
-  public readonly modelPackage = true;
+  public readonly isMultiModel = false;
+  public readonly isModelPackage = true;
   constructor(private readonly arn: string, private readonly options: ModelPackageSourceOptions) {
     super();
   }
@@ -182,8 +182,8 @@ class PackageSource extends ModelSource {
 }
 
 class ImageSource extends ModelSource {
-  public readonly multiModel = false;
-  public readonly modelPackage = false;
+  public readonly isMultiModel = false;
+  public readonly isModelPackage = false;
   constructor(private readonly image: sagemakerAlpha.ContainerImage, private readonly modelData?: sagemakerAlpha.ModelData) {
     super();
   }
@@ -196,8 +196,8 @@ class ImageSource extends ModelSource {
 }
 
 class MultiModelSource extends ModelSource {
-  public readonly multiModel = true;
-  public readonly modelPackage = false;
+  public readonly isMultiModel = true;
+  public readonly isModelPackage = false;
   constructor(private readonly options: MultiModelSourceOptions) {
     super();
   }
@@ -325,7 +325,7 @@ export class InferenceModel extends Resource implements IInferenceModel {
     if (props.modelName !== undefined) {
       NameRule.SAGEMAKER_MODEL.validate('InferenceModelProps.modelName', props.modelName);
     }
-    if (props.environment && props.source.modelPackage) {
+    if (props.environment && props.source.isModelPackage) {
       throw invalidProp('InferenceModelProps.environment', Object.keys(props.environment),
         'A model package brings its own container environment; CreateModel accepts Environment only beside an Image (SageMaker API Reference, ContainerDefinition).');
     }
@@ -335,8 +335,8 @@ export class InferenceModel extends Resource implements IInferenceModel {
     const stack = Stack.of(this);
     this.inVpc = props.vpc !== undefined;
     this.networkIsolation = props.networkIsolation ?? this.inVpc;
-    this.multiModel = props.source.multiModel;
-    this.fromModelPackage = props.source.modelPackage;
+    this.multiModel = props.source.isMultiModel;
+    this.fromModelPackage = props.source.isModelPackage;
 
     const role = props.role ?? new PlatformRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),

@@ -223,7 +223,7 @@ export class EndpointVariant {
   /** The model it serves. */
   public readonly model: IInferenceModel;
   /** Whether the variant is serverless. */
-  public readonly serverless: boolean;
+  public readonly isServerless: boolean;
   /** The instance type of an instance variant. */
   public readonly instanceType?: sagemakerAlpha.InstanceType;
   /** The initial instance count of an instance variant. */
@@ -237,7 +237,7 @@ export class EndpointVariant {
   private constructor(name: string, model: IInferenceModel, serverless: boolean, instanceProps?: InstanceVariantProps, serverlessProps?: ServerlessVariantProps) {
     this.variantName = name;
     this.model = model;
-    this.serverless = serverless;
+    this.isServerless = serverless;
     this.instanceProps = instanceProps;
     this.serverlessProps = serverlessProps;
     if (instanceProps) {
