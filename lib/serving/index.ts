@@ -4,3 +4,6 @@ export * from './variant';
 export * from './endpoint-deployment';
 export * from './endpoint';
 export * from './deploy-on-approval';
+export * from './inference-capture';
+export * from './scoring-api';
+export * from './batch-scoring';
