@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -215,6 +215,13 @@ export class MlNetwork extends Construct {
         subnetConfiguration: [{ name: 'ml-isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
       }));
       this.vpc = vpc;
+      if (props.availabilityZones) {
+        // As the stack's own availabilityZones getter acknowledges literal zones from the context.
+        Validations.of(vpc).acknowledge({
+          id: 'CloudFormation-Validate::W3010',
+          reason: 'The subnets\' literal Availability Zones are the ones given in MlNetworkProps.availabilityZones, on purpose.',
+        });
+      }
       // With `@aws-cdk/aws-ec2:restrictDefaultSecurityGroup`, CDK strips the default security
       // group's rules through one Lambda-backed provider per stack.
       const restrictDefaultSg = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');

@@ -135,6 +135,12 @@ describe('MlNetwork availabilityZones', () => {
     expect(stack.availabilityZones).toEqual(['dummy1a', 'dummy1b', 'dummy1c']);
   });
 
+  test('literal zones are acknowledged (CloudFormation Validate W3010, as CDK does for looked-up zones): no unacknowledged finding', () => {
+    const app = testApp();
+    new MlNetwork(new Stack(app, 'Azs', { env: { account, region: 'eu-west-1' } }), 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1b'] });
+    expectNoFindings(app);
+  });
+
   test('without them the same stack asks the CLI to look its zones up', () => {
     const app = testApp();
     const stack = new Stack(app, 'Azs', { env: { account, region: 'eu-west-1' } });
