@@ -84,8 +84,8 @@ export interface BatchScoringProps {
    * The lake zone that holds the model packages' artifacts (the model-build pipeline's output);
    * the model's execution role may read it.
    *
-   * @default - the `output` zone's lake artifacts are not granted: grant the pipeline yourself
-   * (`zone.grantRead(batchScoring.pipeline)`)
+   * @default - no artifacts zone is granted: grant the pipeline read access to the packages'
+   * artifacts yourself (`zone.grantRead(batchScoring.pipeline)`)
    */
   readonly modelArtifacts?: DataLakeZone;
 
