@@ -1,2 +1,3 @@
 export * from './alarms';
 export * from './model-monitor';
+export * from './drift-monitor';
