@@ -3,7 +3,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { aws_events as eventsRefs } from 'aws-cdk-lib/interfaces';
+import { IConstruct } from 'constructs';
 import { IPipeline } from '../pipelines/pipeline';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateDurationRange, validateIntegerRange } from '../security/validation';
@@ -88,8 +89,8 @@ export class PipelineTarget implements events.IRuleTarget {
    * Binds the target to a rule: creates (or reuses) the rule's role and dead-letter queue and
    * adds the pipeline parameters to the rule's target.
    */
-  public bind(rule: events.IRule, id?: string): events.RuleTargetConfig {
-    const scope = rule as unknown as Construct;
+  public bind(rule: eventsRefs.IRuleRef, id?: string): events.RuleTargetConfig {
+    const scope: IConstruct = rule;
     const cfnRule = scope.node.defaultChild;
     if (!(cfnRule instanceof events.CfnRule)) {
       throw new Error(`PipelineTarget can only be added to an events.Rule defined in this app (${scope.node.path} is not one).`);
@@ -126,7 +127,7 @@ export class PipelineTarget implements events.IRuleTarget {
     };
   }
 
-  private ruleRole(rule: Construct): iam.IRole {
+  private ruleRole(rule: IConstruct): iam.IRole {
     const id = `StartPipelineRole${Names.nodeUniqueId(this.pipeline.node).slice(-8)}`;
     const existing = rule.node.tryFindChild(id);
     if (existing) {
@@ -142,7 +143,7 @@ export class PipelineTarget implements events.IRuleTarget {
 }
 
 /** The dead-letter queue of a rule's pipeline targets, created on first use. */
-function deadLetterQueueOf(rule: Construct): sqs.IQueue {
+function deadLetterQueueOf(rule: IConstruct): sqs.IQueue {
   const existing = rule.node.tryFindChild('DeadLetterQueue');
   if (existing) {
     return existing as sqs.IQueue;

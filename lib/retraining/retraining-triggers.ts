@@ -284,11 +284,11 @@ export class RetrainingTriggers extends Construct {
    * Adds a trigger of your own: every event matching the pattern asks the gate for an execution
    * (the same bound applies). For events of this account and region's default bus.
    *
-   * @param id construct id of the rule
+   * @param ruleId construct id of the rule
    * @param eventPattern the events that ask for retraining
    */
-  public addEventTrigger(id: string, eventPattern: events.EventPattern): events.Rule {
-    return new events.Rule(this, id, {
+  public addEventTrigger(ruleId: string, eventPattern: events.EventPattern): events.Rule {
+    return new events.Rule(this, ruleId, {
       description: `Asks the retraining gate of ${this.node.path} for an execution`,
       eventPattern,
       targets: [new targets.LambdaFunction(this.gate, {
