@@ -12,7 +12,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { InferenceCapture } from './inference-capture';
-import { IFeatureGroup } from '../features/feature-group';
+import { FeatureGroup, IFeatureGroup } from '../features/feature-group';
 import { alarmPrefix } from '../monitoring/alarm-ids';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import {
@@ -266,6 +266,15 @@ export class ScoringApi extends Construct {
     // ---- validation -------------------------------------------------------------------------
     validateFeatureNames(props.featureNames);
     this.featureNames = [...props.featureNames];
+    if (props.featureGroup instanceof FeatureGroup) {
+      // A group defined in this app lists its features: every model feature must be one of them.
+      const known = props.featureGroup.features.map(f => f.featureName);
+      const missing = this.featureNames.filter(n => !known.includes(n));
+      if (missing.length > 0) {
+        throw invalidProp('ScoringApiProps.featureNames', missing,
+          `Every model feature must be a feature of the feature group ${props.featureGroup.node.path} (GET /records/{recordId}/score reads them from it); it has ${known.join(', ')}.`);
+      }
+    }
     const timeout = props.timeout ?? Duration.seconds(10);
     if (!timeout.isUnresolved()) {
       const seconds = timeout.toSeconds({ integral: false });

@@ -190,6 +190,11 @@ describe('ScoringApi validation', () => {
     expect(() => fixture({ featureNames: ['monthly charges'] })).toThrow(/Invalid ScoringApiProps.featureNames: received 'monthly charges'/);
   });
 
+  test('fails when a model feature is not a feature of the feature group', () => {
+    expect(() => fixture({ featureNames: ['tenure_months', 'total_charges'] })).toThrow(
+      /Invalid ScoringApiProps.featureNames: received \['total_charges'\]. Every model feature must be a feature of the feature group TestStack\/Features .*; it has customer_id, event_time, tenure_months, monthly_charges./);
+  });
+
   test('fails when neither IAM authorization nor API keys protect the API', () => {
     expect(() => fixture({ iamAuthorization: false })).toThrow(
       /Invalid ScoringApiProps.iamAuthorization: received false. With apiKeyRequired off too, anyone could call the API/);
