@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -521,6 +521,13 @@ export class InferenceEndpoint extends InferenceEndpointBase {
     if (rollbackAlarms.length > 10) {
       throw invalidProp('InferenceEndpointProps.rollbackAlarms', `${rollbackAlarms.length} alarms`, 'AutoRollbackConfiguration takes at most 10 alarms (SageMaker API Reference, AutoRollbackConfig).');
     }
+    // Endpoints on Inf1 instances cannot use deployment guardrails: SageMaker falls back to
+    // blue/green all at once with no baking (Developer Guide, deployment guardrails "Exclusions").
+    const inf1 = instanceTypes.filter(t => !isUnresolved(t) && t.startsWith('ml.inf1.'));
+    if (props.deployment && inf1.length > 0) {
+      Annotations.of(this).addWarningV2('cdk-ml-platform:serving-guardrails-inf1',
+        `Deployment guardrails do not apply to Inf1 instances (${inf1.join(', ')}): SageMaker falls back to blue/green all at once with no baking period (Developer Guide, deployment guardrails, Exclusions).`);
+    }
     if (props.deployment || rollbackAlarms.length > 0) {
       const strategy = props.deployment ?? DeploymentStrategy.allAtOnce();
       endpoint.deploymentConfig = strategy._render(rollbackAlarms.map(a => a.alarmName));
@@ -531,6 +538,11 @@ export class InferenceEndpoint extends InferenceEndpointBase {
         this.scalableTargets[variant.variantName] = this.addAutoScaling(variant);
       }
     }
+  }
+
+  /** An endpoint-level metric of `AWS/SageMaker` (dimension `EndpointName`), Average. */
+  private endpointMetric(metricName: string, period: Duration = Duration.minutes(5)): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, dimensionsMap: { EndpointName: this.endpointName }, statistic: 'Average', period });
   }
 
   private addAutoScaling(variant: EndpointVariant): appscaling.ScalableTarget {
@@ -553,13 +565,27 @@ export class InferenceEndpoint extends InferenceEndpointBase {
       role,
     });
     target.node.addDependency(this.node.defaultChild!);
+    // An async endpoint scales on its queue: ApproximateBacklogSizePerInstance (AWS/SageMaker,
+    // EndpointName, Average), and from zero instances on HasBacklogWithoutCapacity (SageMaker
+    // Developer Guide, "Autoscale an asynchronous endpoint").
+    const customMetric = a.customMetric ?? (this.isAsync ? this.endpointMetric('ApproximateBacklogSizePerInstance') : undefined);
     target.scaleToTrackMetric('Tracking', {
       targetValue: a.targetValue,
-      predefinedMetric: a.customMetric ? undefined : appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-      customMetric: a.customMetric,
+      predefinedMetric: customMetric ? undefined : appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+      customMetric,
       scaleInCooldown: a.scaleInCooldown ?? Duration.minutes(5),
       scaleOutCooldown: a.scaleOutCooldown ?? Duration.minutes(1),
     });
+    if (this.isAsync && (a.minInstanceCount ?? variant.initialInstanceCount ?? 1) === 0) {
+      target.scaleOnMetric('ScaleUpFromZero', {
+        metric: this.endpointMetric('HasBacklogWithoutCapacity', Duration.minutes(1)),
+        scalingSteps: [{ upper: 0, change: 0 }, { lower: 1, change: 1 }],
+        adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+        cooldown: a.scaleOutCooldown ?? Duration.minutes(1),
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+      });
+    }
     return target;
   }
 }

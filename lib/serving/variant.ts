@@ -30,10 +30,11 @@ export interface VariantAutoScaling {
   readonly targetValue: number;
 
   /**
-   * A metric to track instead of invocations per instance (e.g. CPU utilization of the
-   * variant, or `ApproximateBacklogSizePerInstance` of an async endpoint).
+   * A metric to track instead of the default (e.g. CPU utilization of the variant).
    *
-   * @default - SageMakerVariantInvocationsPerInstance
+   * @default - SageMakerVariantInvocationsPerInstance; for an async endpoint
+   *   `ApproximateBacklogSizePerInstance` (and, with minInstanceCount 0, a step policy adding
+   *   an instance while `HasBacklogWithoutCapacity` is 1)
    */
   readonly customMetric?: cloudwatch.IMetric;
 

@@ -1,6 +1,6 @@
 import * as sagemakerAlpha from '@aws-cdk/aws-sagemaker-alpha';
 import { Duration, Size, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -258,6 +258,16 @@ describe('InferenceEndpoint: real-time', () => {
     })).toThrow(/Invalid DeploymentStrategy \(CANARY\) batch size: received '2 of 2 instances'. It must be at most 50% of the variant's instance count/);
   });
 
+  test('warns that guardrails fall back to all at once on Inf1 instances', () => {
+    const stack = testStack();
+    const model = packageModel(stack);
+    new InferenceEndpoint(stack, 'Endpoint', {
+      variants: [EndpointVariant.instances({ model, instanceType: sagemakerAlpha.InstanceType.INF1_XLARGE, initialInstanceCount: 2 })],
+      deployment: DeploymentStrategy.canary({ canarySize: CapacitySize.instances(1) }),
+    });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Endpoint', Match.stringLikeRegexp('Deployment guardrails do not apply to Inf1 instances \\(ml.inf1.xlarge\\)'));
+  });
+
   test('fails when instance variant values are out of range', () => {
     const stack = testStack();
     const model = packageModel(stack);
@@ -298,6 +308,17 @@ describe('InferenceEndpoint: real-time', () => {
 });
 
 describe('InferenceEndpoint: async and multi-model', () => {
+  test('the async endpoint stack is clean', () => {
+    const stack = testStack();
+    const bucket = s3.Bucket.fromBucketName(stack, 'Lake', 'acme-lake');
+    const model = packageModel(stack);
+    new InferenceEndpoint(stack, 'Endpoint', {
+      variants: [EndpointVariant.instances({ model, autoScaling: { minInstanceCount: 0, maxInstanceCount: 2, targetValue: 5 } })],
+      asyncInference: { bucket },
+    });
+    expectNoFindings(stack.node.root as never);
+  });
+
   test('an async multi-model endpoint: output and failure paths, topics, scale to zero on the backlog', () => {
     const stack = testStack();
     const bucket = new s3.Bucket(stack, 'Lake');
@@ -314,6 +335,18 @@ describe('InferenceEndpoint: async and multi-model', () => {
       AsyncInferenceConfig: { ClientConfig: { MaxConcurrentInvocationsPerInstance: 4 }, OutputConfig: Match.objectLike({ S3OutputPath: Match.anyValue(), S3FailurePath: Match.anyValue() }) },
     });
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 2 });
+    // Target tracking on the backlog per instance, and a step up from zero on HasBacklogWithoutCapacity.
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 5,
+        CustomizedMetricSpecification: Match.objectLike({ MetricName: 'ApproximateBacklogSizePerInstance', Namespace: 'AWS/SageMaker', Statistic: 'Average' }),
+      }),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'HasBacklogWithoutCapacity', Namespace: 'AWS/SageMaker', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ChangeInCapacity', StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }] }),
+    });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [Match.objectLike({ Action: 'sagemaker:InvokeEndpointAsync' })] },
     });
