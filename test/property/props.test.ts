@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { constraintsOf, describeConstraints } from './cfn-schemas';
@@ -15,9 +16,13 @@ import { readValidationReport, formatFindings, testApp } from '../harness';
 describe.each(Object.entries(FIXTURES))('%s', (_name, fixture) => {
   test('the fixture (required props only) synthesizes with no CloudFormation Validate finding', () => {
     const app = testApp();
-    fixture.build(new Stack(app, 'TestStack'));
-    app.synth({ force: true });
-    expect(formatFindings(readValidationReport(app.outdir).filter(f => f.plugin === 'CloudFormation Validate'))).toEqual([]);
+    try {
+      fixture.build(new Stack(app, 'TestStack'));
+      app.synth({ force: true });
+      expect(formatFindings(readValidationReport(app.outdir).filter(f => f.plugin === 'CloudFormation Validate'))).toEqual([]);
+    } finally {
+      fs.rmSync(app.outdir, { recursive: true, force: true });
+    }
   });
 
   const probes = fixture.probes.map(p => [`${p.prop} → ${p.resourceType} ${p.propertyPath} (${describeConstraints(constraintsOf(p.resourceType, p.propertyPath))})`, p] as const);
