@@ -20,6 +20,7 @@ import {
 } from '../security/acknowledge';
 import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
+import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved, validateIntegerRange } from '../security/validation';
 
@@ -83,6 +84,18 @@ export interface ScoringApiProps {
    * `GET /records/{recordId}/score` is not defined
    */
   readonly featureGroup?: IFeatureGroup;
+
+  /**
+   * Run the handler in this network's VPC (its `vpcSubnets`, in its `jobSecurityGroup`, which
+   * reaches the interface endpoints) and add the SageMaker runtime and, with a feature group,
+   * the Feature Store runtime interface endpoints to it (about $7.30 per endpoint per AZ per
+   * month each). Capture calls Firehose: the subnets need a route to it (a NAT gateway, or an
+   * interface endpoint for `kinesis-firehose`), or captures fail (counted, never failing a
+   * response).
+   *
+   * @default - the handler runs outside a VPC (it calls only AWS APIs, over TLS with IAM)
+   */
+  readonly network?: MlNetwork;
 
   /**
    * What capture records name as the `model` that served them (e.g. the model package ARN).
@@ -339,6 +352,20 @@ export class ScoringApi extends Construct {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [logStreams],
     }));
+    if (props.network) {
+      // What Lambda needs to attach the function to the VPC (the statements of AWS's
+      // AWSLambdaVPCAccessExecutionRole); these EC2 actions are not scoped by resource for this use.
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'AttachToVpc',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+      props.network.addInterfaceEndpoint(MlInterfaceEndpoint.SAGEMAKER_RUNTIME);
+      if (props.featureGroup) {
+        props.network.addInterfaceEndpoint(MlInterfaceEndpoint.SAGEMAKER_FEATURESTORE_RUNTIME);
+      }
+    }
     props.endpoint.grantInvoke(role);
     props.featureGroup?.grantReadOnline(role);
     props.capture.grantPutRecords(role);
@@ -353,6 +380,9 @@ export class ScoringApi extends Construct {
       role,
       logGroup: handlerLogs,
       tracing: lambda.Tracing.ACTIVE,
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.vpcSubnets,
+      securityGroups: props.network ? [props.network.jobSecurityGroup] : undefined,
       description: `Scores requests of ${this.node.path} with SageMaker endpoint ${props.endpoint.endpointName}`,
       environment: {
         ENDPOINT_NAME: props.endpoint.endpointName,
@@ -376,16 +406,21 @@ export class ScoringApi extends Construct {
     // X-Ray tracing added its statements to the role's managed policy by now.
     acknowledgeRoleWildcards(role,
       'Lambda names its log streams at run time (the wildcard is limited to streams of the handler\'s own log group); ' +
-      'xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (IAM Service Authorization Reference).');
+      'xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions (IAM Service Authorization Reference); ' +
+      'in a VPC, the network-interface actions Lambda needs to attach the function (AWSLambdaVPCAccessExecutionRole) are granted on *.');
     acknowledgeNag(fn, 'LambdaConcurrency', COMPLIANCE_PACKS,
       'Concurrency is bounded by the API stage\'s throttling (throttlingRateLimit/throttlingBurstLimit); reserved concurrency would ' +
       'fail deployment in accounts whose unreserved concurrency is at the minimum.');
     acknowledgeNag(fn, 'LambdaDLQ', COMPLIANCE_PACKS,
       'API Gateway invokes the handler synchronously and gets its status code; a dead-letter queue only applies to asynchronous invocations.');
-    acknowledgeNag(fn, 'LambdaInsideVPC', COMPLIANCE_PACKS,
-      'The handler only calls AWS APIs (SageMaker runtime, Feature Store runtime, Firehose) over TLS with IAM; it has no VPC resources to reach.');
-    acknowledgeControlTower(fn, ControlTowerControl.LAMBDA_PR_3,
-      'The handler only calls AWS APIs (SageMaker runtime, Feature Store runtime, Firehose) over TLS with IAM; it has no VPC resources to reach.');
+    if (!props.network) {
+      acknowledgeNag(fn, 'LambdaInsideVPC', COMPLIANCE_PACKS,
+        'The handler only calls AWS APIs (SageMaker runtime, Feature Store runtime, Firehose) over TLS with IAM; it has no VPC resources to reach. ' +
+        'A VPC is one prop away (network).');
+      acknowledgeControlTower(fn, ControlTowerControl.LAMBDA_PR_3,
+        'The handler only calls AWS APIs (SageMaker runtime, Feature Store runtime, Firehose) over TLS with IAM; it has no VPC resources to reach. ' +
+        'A VPC is one prop away (network).');
+    }
 
     // ---- REST API -----------------------------------------------------------------------------
     const api = new apigateway.RestApi(this, 'Api', {

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { TestEndpoint } from './fixtures';
 import { FeatureGroup, FeatureType } from '../../lib/features';
 import { MlAlarms } from '../../lib/monitoring/alarms';
+import { MlNetwork } from '../../lib/security/network';
 import { PlatformRole } from '../../lib/security/platform-role';
 import { InferenceCapture } from '../../lib/serving/inference-capture';
 import { ScoringApi, ScoringApiProps } from '../../lib/serving/scoring-api';
@@ -156,6 +157,37 @@ describe('ScoringApi options', () => {
     const { app, stack } = fixture({ webAclArn: arn });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: arn });
+    expectNoFindings(app);
+  });
+
+  test('in a network: the handler runs in its subnets and job security group, with the SageMaker runtime endpoints', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'TestStack');
+    const network = new MlNetwork(stack, 'Network');
+    const lake = new DataLake(stack, 'Lake');
+    const featureGroup = new FeatureGroup(stack, 'Features', {
+      features: [
+        { featureName: 'customer_id', featureType: FeatureType.STRING },
+        { featureName: 'event_time', featureType: FeatureType.STRING },
+        { featureName: 'tenure_months', featureType: FeatureType.INTEGRAL },
+      ],
+      recordIdentifierFeatureName: 'customer_id',
+      eventTimeFeatureName: 'event_time',
+    });
+    new ScoringApi(stack, 'Scoring', {
+      endpoint: new TestEndpoint(stack, 'Endpoint', 'churn'),
+      featureNames: ['tenure_months'],
+      featureGroup,
+      capture: new InferenceCapture(stack, 'Capture', { dataLake: lake }),
+      network,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkJobSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
+    });
+    const services = Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName));
+    expect(services.some(n => n.includes('sagemaker.runtime'))).toBe(true);
+    expect(services.some(n => n.includes('sagemaker.featurestore-runtime'))).toBe(true);
     expectNoFindings(app);
   });
 
