@@ -102,6 +102,17 @@ export interface RetrainingTriggersProps {
   readonly maxExecutionsPerDay?: number;
 
   /**
+   * Whether the gate function reserves a concurrency of 1, so its invocations run one after
+   * another. The bound on executions does not depend on it (it comes from the idempotency
+   * tokens); turn it off in accounts whose Lambda concurrency quota is too low to reserve any
+   * (Lambda keeps at least 100 unreserved, Lambda Developer Guide, "Configuring reserved
+   * concurrency").
+   *
+   * @default true
+   */
+  readonly reserveConcurrency?: boolean;
+
+  /**
    * Where failures of the pipeline's executions and state changes of the model package group's
    * versions are notified: the alarms' topic.
    *
@@ -321,7 +332,7 @@ export class RetrainingTriggers extends Construct {
       timeout: Duration.seconds(60),
       role,
       logGroup: this.logGroup,
-      reservedConcurrentExecutions: 1,
+      reservedConcurrentExecutions: (props.reserveConcurrency ?? true) ? 1 : undefined,
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -337,6 +348,10 @@ export class RetrainingTriggers extends Construct {
         minify: true,
       },
     });
+    if (props.reserveConcurrency === false) {
+      acknowledgeNag(fn, 'LambdaConcurrency', COMPLIANCE_PACKS,
+        'Reserved concurrency was turned off (reserveConcurrency: false) for an account whose quota cannot reserve any; the gate\'s bound on executions comes from its idempotency tokens, not from concurrency.');
+    }
     acknowledgeNag(fn, 'LambdaInsideVPC', COMPLIANCE_PACKS,
       'The gate only calls the SageMaker API (ListPipelineExecutions, StartPipelineExecution) and reads no data; outside a VPC it needs no NAT or SageMaker API interface endpoint.');
     acknowledgeControlTower(fn, ControlTowerControl.LAMBDA_PR_3,

@@ -148,6 +148,12 @@ test('only the triggers given are made; addEventTrigger adds one of your own thr
   expect(triggers.executionFailedRule).toBeUndefined();
 });
 
+test('reserved concurrency can be turned off for accounts that cannot reserve any, and stays clean', () => {
+  const { stack } = stackWith({ reserveConcurrency: false });
+  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent(), Environment: Match.anyValue() });
+  expectNoFindings(stack.node.root as any);
+});
+
 test('fails when no trigger is given', () => {
   expect(() => stackWith({}, false)).toThrow(/Invalid RetrainingTriggersProps: .*Give at least one trigger/);
 });
