@@ -188,7 +188,8 @@ class Storage:
         """Text lines of one object, decompressed when it ends in .gz."""
         if location.startswith("s3://"):
             bucket, _, key = location[5:].partition("/")
-            raw = self._client().get_object(Bucket=bucket, Key=key)["Body"]
+            body = self._client().get_object(Bucket=bucket, Key=key)["Body"]
+            raw = io.BufferedReader(_Readable(body), 1 << 20)
         else:
             raw = open(location, "rb")
         stream = gzip.GzipFile(fileobj=raw) if location.endswith(".gz") else raw
@@ -196,6 +197,22 @@ class Storage:
             for line in text:
                 if line.strip():
                     yield line
+
+
+class _Readable(io.RawIOBase):
+    """A streamed S3 body (anything with read(n)) as a raw stream, read in blocks."""
+
+    def __init__(self, body):
+        super().__init__()
+        self._body = body
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def window_dates(end, days):
