@@ -23,6 +23,7 @@ import {
 } from '../security/acknowledge';
 import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
+import { MlNetwork } from '../security/network';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateDurationRange, validateIntegerRange } from '../security/validation';
 import { DataLakeZone } from '../storage/data-lake-zone';
@@ -131,6 +132,14 @@ export interface BatchScoringProps {
    * @default 1
    */
   readonly instanceCount?: number;
+
+  /**
+   * Run the created model and the transform job in this network's VPC (its `vpcSubnets` and
+   * `jobSecurityGroup`), network-isolated; S3 is reached through the network's gateway endpoint.
+   *
+   * @default - no VPC: the transform runs in SageMaker's network, without network isolation
+   */
+  readonly network?: MlNetwork;
 
   /**
    * The pipeline's name.
@@ -326,6 +335,9 @@ export class BatchScoring extends Construct {
       description: `Batch scoring of ${props.input.zoneName}/${props.inputPrefix} with the latest Approved version of ${props.modelPackageGroup.modelPackageGroupName}`,
       parameters: [inputUri],
       steps: [latest, model, transform],
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.vpcSubnets,
+      securityGroups: props.network ? [props.network.jobSecurityGroup] : undefined,
       // Predictions are written with the lake's key, so every reader of the lake can read them.
       encryptionKey: props.output.encryptionKey,
       removalPolicy,

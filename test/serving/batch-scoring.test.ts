@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MlAlarms } from '../../lib/monitoring/alarms';
 import { CreateModelStep, Pipeline } from '../../lib/pipelines';
 import { ModelPackageGroup } from '../../lib/registry';
+import { MlNetwork } from '../../lib/security/network';
 import { BatchScoring, BatchScoringProps } from '../../lib/serving/batch-scoring';
 import { DataLake } from '../../lib/storage/data-lake';
 import { expectNoFindings, testApp, TestAppOptions } from '../harness';
@@ -119,6 +120,19 @@ describe('BatchScoring options and validation', () => {
     const code = fs.readFileSync(path.join(app.outdir, `asset.${fn.Properties.Code.S3Key.replace('.zip', '')}`, 'index.js'), 'utf-8');
     expect(code).toContain('ListModelPackagesCommand');
     expect(code).toMatch(/require\("@aws-sdk\/client-sagemaker"\)/);
+  });
+
+  test('in a network: the model and the transform run in its VPC, network-isolated', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'TestStack');
+    const network = new MlNetwork(stack, 'Network');
+    const lake = new DataLake(stack, 'Lake');
+    const models = new ModelPackageGroup(stack, 'Models', { modelPackageGroupName: 'churn-models' });
+    new BatchScoring(stack, 'Batch', { modelPackageGroup: models, input: lake.curated, inputPrefix: 'to-score/', output: lake.curated, network });
+    const model = definitionOf(stack).Steps[1];
+    expect(model.Arguments.EnableNetworkIsolation).toBe(true);
+    expect(model.Arguments.VpcConfig).toEqual({ SecurityGroupIds: [expect.any(String)], Subnets: expect.any(Array) });
+    expectNoFindings(app);
   });
 
   test('a schedule of your own, disabled', () => {
