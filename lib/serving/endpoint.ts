@@ -212,6 +212,15 @@ export interface InferenceEndpointProps {
   readonly deployment?: DeploymentStrategy;
 
   /**
+   * A shadow variant: SageMaker replicates the production variant's traffic to it and
+   * discards its responses (shadow testing). With it the endpoint has exactly one production
+   * variant; not with serverless, async, multi-model or Inf1 variants.
+   *
+   * @default - no shadow variant
+   */
+  readonly shadowVariant?: EndpointVariant;
+
+  /**
    * Alarms that roll a deployment back when they fire during it (at most 10).
    *
    * @default - the server-error alarms of `alarms` when `deployment` is set, else none
@@ -388,9 +397,10 @@ export class InferenceEndpoint extends InferenceEndpointBase {
     super(scope, id);
     validateEndpointProps(props);
     this.variants = props.variants;
+    const allVariants = props.shadowVariant ? [...props.variants, props.shadowVariant] : props.variants;
     this.isAsync = props.asyncInference !== undefined;
     const serverless = props.variants.some(v => v.isServerless);
-    const instanceTypes = props.variants.filter(v => !v.isServerless).map(v => v.instanceType!.toString());
+    const instanceTypes = [...props.variants, ...(props.shadowVariant ? [props.shadowVariant] : [])].filter(v => !v.isServerless).map(v => v.instanceType!.toString());
     const anyInstanceStorage = instanceTypes.some(t => !isUnresolved(t) && instanceTypeHasInstanceStorage(t));
     if (props.encryptionKey && anyInstanceStorage) {
       throw invalidProp('InferenceEndpointProps.encryptionKey', props.encryptionKey.keyArn,
@@ -403,7 +413,7 @@ export class InferenceEndpoint extends InferenceEndpointBase {
     }));
     if (this.encryptionKey) {
       // SageMaker creates the volume grants through EBS on behalf of the models' roles.
-      for (const variant of props.variants) {
+      for (const variant of allVariants) {
         variant.model.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
           actions: ['kms:CreateGrant', 'kms:Decrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*'],
           resources: [this.encryptionKey.keyArn],
@@ -467,12 +477,13 @@ export class InferenceEndpoint extends InferenceEndpointBase {
 
     const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
       productionVariants: props.variants.map(v => v._render()),
+      shadowProductionVariants: props.shadowVariant ? [props.shadowVariant._render()] : undefined,
       kmsKeyId: this.encryptionKey?.keyArn,
       dataCaptureConfig,
       asyncInferenceConfig,
     });
     // A model is created before the configuration that names it.
-    for (const variant of props.variants) {
+    for (const variant of allVariants) {
       if (variant.model instanceof InferenceModel) {
         config.node.addDependency(variant.model);
       }
@@ -483,7 +494,7 @@ export class InferenceEndpoint extends InferenceEndpointBase {
         ? 'The instance type has NVMe instance storage, which the instance hardware encrypts; CreateEndpointConfig fails with a KmsKeyId there (SageMaker API Reference, CreateEndpointConfig.KmsKeyId).'
         : 'A serverless variant has no ML storage volume attached to an instance, which is what KmsKeyId encrypts (SageMaker API Reference, CreateEndpointConfig.KmsKeyId); pass encryptionKey to set one anyway.');
     }
-    for (const variant of props.variants) {
+    for (const variant of allVariants) {
       if (variant.model instanceof InferenceModel && variant.model.role instanceof PlatformRole && variant.model.node.tryFindChild('Role') === variant.model.role) {
         acknowledgeRoleWildcards(variant.model.role, MODEL_ROLE_WILDCARDS);
       }
@@ -645,6 +656,34 @@ function validateEndpointProps(props: InferenceEndpointProps): void {
   }
   if (props.deployment && variants.length === 1 && !variants[0].isServerless && !isUnresolved(variants[0].initialInstanceCount)) {
     props.deployment._validateFor(variants[0].initialInstanceCount!);
+  }
+  const shadow = props.shadowVariant;
+  if (shadow) {
+    // With ShadowProductionVariants, exactly one production and one shadow variant (API
+    // Reference, CreateEndpointConfig.ShadowProductionVariants); shadow tests exclude serverless,
+    // asynchronous, multi-model and Inf1 endpoints (Developer Guide, shadow tests "Exclusions").
+    const why = 'Shadow tests exclude it (SageMaker Developer Guide, shadow tests, Exclusions).';
+    if (variants.length !== 1) {
+      throw invalidProp('InferenceEndpointProps.variants', names, 'With a shadowVariant the endpoint has exactly one production variant (API Reference, CreateEndpointConfig.ShadowProductionVariants).');
+    }
+    if (names.includes(shadow.variantName)) {
+      throw invalidProp('InferenceEndpointProps.shadowVariant', shadow.variantName, 'The shadow variant needs its own name; give it a variantName different from the production variant\'s.');
+    }
+    if (shadow.isServerless || serverless.length > 0) {
+      throw invalidProp('InferenceEndpointProps.shadowVariant', 'with a serverless variant', `Serverless inference: ${why}`);
+    }
+    if (props.asyncInference) {
+      throw invalidProp('InferenceEndpointProps.shadowVariant', 'with asyncInference', `Asynchronous inference: ${why}`);
+    }
+    for (const v of [...variants, shadow]) {
+      if (v.model instanceof InferenceModel && v.model.multiModel) {
+        throw invalidProp('InferenceEndpointProps.shadowVariant', `multi-model ${v.model.node.path}`, `Multi-model endpoints: ${why}`);
+      }
+      const type = v.instanceType?.toString();
+      if (type && !isUnresolved(type) && type.startsWith('ml.inf1.')) {
+        throw invalidProp('InferenceEndpointProps.shadowVariant', `${v.variantName} on ${type}`, `Inf1 (Inferentia) instances: ${why}`);
+      }
+    }
   }
   const capture = props.dataCapture;
   if (capture) {

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { MlAlarms } from '../../lib/monitoring';
+import { MlNetwork } from '../../lib/security/network';
 import { PlatformRole } from '../../lib/security/platform-role';
 import {
   CapacitySize, DeploymentStrategy, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource,
@@ -256,6 +257,50 @@ describe('InferenceEndpoint: real-time', () => {
       variants: [EndpointVariant.instances({ model, initialInstanceCount: 2 })],
       deployment: DeploymentStrategy.canary({ canarySize: CapacitySize.instances(2) }),
     })).toThrow(/Invalid DeploymentStrategy \(CANARY\) batch size: received '2 of 2 instances'. It must be at most 50% of the variant's instance count/);
+  });
+
+  test('a shadow variant receives a copy of the production traffic; fails when combined with two variants, serverless, async or multi-model', () => {
+    const stack = testStack();
+    const model = packageModel(stack);
+    const candidate = packageModel(stack, 'Candidate');
+    new InferenceEndpoint(stack, 'Endpoint', {
+      variants: [EndpointVariant.instances({ model })],
+      shadowVariant: EndpointVariant.instances({ model: candidate, variantName: 'Shadow' }),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ShadowProductionVariants: [Match.objectLike({ VariantName: 'Shadow', ModelName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Candidate'), 'ModelName'] } })],
+    });
+    expect(() => new InferenceEndpoint(stack, 'E1', {
+      variants: [EndpointVariant.instances({ model }), EndpointVariant.instances({ model, variantName: 'B' })],
+      shadowVariant: EndpointVariant.instances({ model: candidate, variantName: 'Shadow' }),
+    })).toThrow(/Invalid InferenceEndpointProps.variants: received \['AllTraffic', 'B'\]. With a shadowVariant the endpoint has exactly one production variant/);
+    expect(() => new InferenceEndpoint(stack, 'E2', {
+      variants: [EndpointVariant.serverless({ model })],
+      shadowVariant: EndpointVariant.instances({ model: candidate, variantName: 'Shadow' }),
+    })).toThrow(/Invalid InferenceEndpointProps.shadowVariant: received 'with a serverless variant'. Serverless inference: Shadow tests exclude it/);
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'acme-lake');
+    expect(() => new InferenceEndpoint(stack, 'E3', {
+      variants: [EndpointVariant.instances({ model })], asyncInference: { bucket },
+      shadowVariant: EndpointVariant.instances({ model: candidate, variantName: 'Shadow' }),
+    })).toThrow(/Invalid InferenceEndpointProps.shadowVariant: received 'with asyncInference'. Asynchronous inference: Shadow tests exclude it/);
+    const multi = new InferenceModel(stack, 'Multi', { source: ModelSource.multiModel({ image: sagemakerAlpha.ContainerImage.fromDlc('sagemaker-xgboost', '1.7-1'), bucket, prefix: 'models/' }) });
+    expect(() => new InferenceEndpoint(stack, 'E4', {
+      variants: [EndpointVariant.instances({ model: multi })],
+      shadowVariant: EndpointVariant.instances({ model: candidate, variantName: 'Shadow' }),
+    })).toThrow(/Invalid InferenceEndpointProps.shadowVariant: received 'multi-model TestStack\/Multi'. Multi-model endpoints: Shadow tests exclude it/);
+    expect(() => new InferenceEndpoint(stack, 'E5', {
+      variants: [EndpointVariant.instances({ model })],
+      shadowVariant: EndpointVariant.instances({ model: candidate, instanceType: sagemakerAlpha.InstanceType.INF1_XLARGE, variantName: 'Shadow' }),
+    })).toThrow(/Invalid InferenceEndpointProps.shadowVariant: received 'Shadow on ml.inf1.xlarge'. Inf1 \(Inferentia\) instances: Shadow tests exclude it/);
+  });
+
+  test('the VPC multi-model real-time stack is clean', () => {
+    const stack = testStack();
+    const network = new MlNetwork(stack, 'Network');
+    const bucket = s3.Bucket.fromBucketName(stack, 'Lake', 'acme-lake');
+    const model = new InferenceModel(stack, 'Multi', { vpc: network.vpc, source: ModelSource.multiModel({ image: sagemakerAlpha.ContainerImage.fromDlc('sagemaker-xgboost', '1.7-1'), bucket, prefix: 'artifacts/models/' }) });
+    new InferenceEndpoint(stack, 'Endpoint', { variants: [EndpointVariant.instances({ model })] });
+    expectNoFindings(stack.node.root as never);
   });
 
   test('warns that guardrails fall back to all at once on Inf1 instances', () => {
