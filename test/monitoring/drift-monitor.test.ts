@@ -1,3 +1,4 @@
+import * as cdk from 'aws-cdk-lib';
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -231,6 +232,16 @@ describe('DriftMonitor', () => {
     expect(monitor.metricFeaturePsi('tenure').dimensions).toEqual({ EndpointName: 'churn-endpoint', FeatureName: 'tenure' });
     expect(monitor.metricRecords({ period: Duration.hours(6) }).period.toSeconds()).toBe(21600);
     new cloudwatch.Alarm(stack, 'Own', { metric: monitor.metricCalibrationError(), threshold: 0.1, evaluationPeriods: 1 });
+  });
+
+  test('an endpoint name from another resource (a token) is accepted and reaches the folders and the metrics', () => {
+    const stack = testStack();
+    const name = new cdk.CfnParameter(stack, 'EndpointName').valueAsString;
+    const { monitor } = setup({ endpointName: name }, stack);
+    const req = request(stack);
+    expect(argument(req, '--capture')).toBe('s3://<token>/raw/capture/endpoint=<token>/');
+    expect(argument(req, '--endpoint-name')).toBe('<token>');
+    expect(stack.resolve(monitor.metricAuc().dimensions)).toEqual({ EndpointName: { Ref: 'EndpointName' } });
   });
 
   test('the script the construct ships is the one the Python tests run', () => {
