@@ -7,7 +7,7 @@ import * as path from 'path';
  */
 const LIB = path.join(__dirname, '..', 'lib');
 const CHURN = path.join(LIB, 'churn');
-const STAGES = ['security', 'storage', 'ingestion', 'etl', 'features', 'pipelines', 'training', 'registry', 'monitoring', 'retraining', 'platform'];
+const STAGES = ['security', 'storage', 'ingestion', 'etl', 'features', 'pipelines', 'training', 'registry', 'monitoring', 'retraining', 'serving', 'platform'];
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap(entry => {

@@ -105,6 +105,10 @@ export class DeployOnApproval extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const groupName = props.modelPackageGroup.modelPackageGroupName;
+    if (Stack.of(props.modelPackageGroup) !== stack) {
+      throw invalidProp('DeployOnApprovalProps.modelPackageGroup', props.modelPackageGroup.node.path,
+        `The approval rule must live in the stack it updates (${stack.stackName}); import the group there with ModelPackageGroup.fromModelPackageGroupName.`);
+    }
     const parameterName = props.parameterName ?? `${alarmPrefix(this)}ModelPackageArn`;
     if (!/^[A-Za-z0-9]{1,255}$/.test(parameterName)) {
       throw invalidProp('DeployOnApprovalProps.parameterName', parameterName, 'A CloudFormation parameter name has 1 to 255 letters and digits.');
@@ -197,7 +201,7 @@ export class DeployOnApproval extends Construct {
       'The function only calls the CloudFormation API; in a VPC without internet access it would need a CloudFormation interface endpoint (about $7.30 per AZ per month).');
     this.function = fn;
 
-    this.rule = props.modelPackageGroup.onApproved(`${id}Approved`, {
+    this.rule = props.modelPackageGroup.onApproved(`${alarmPrefix(this)}Approved`, {
       description: `Deploy approved versions of ${groupName} through a stack update (${this.node.path})`,
       target: new targets.LambdaFunction(fn, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(1) }),
     });

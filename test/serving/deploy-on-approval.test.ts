@@ -1,3 +1,4 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ModelPackageGroup } from '../../lib/registry';
 import { DeployOnApproval, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource } from '../../lib/serving';
@@ -74,6 +75,14 @@ test('fails when the initial package is not a version of the group', () => {
   const group = ModelPackageGroup.fromModelPackageGroupName(stack, 'Group', 'churn');
   expect(() => new DeployOnApproval(stack, 'Deploy', { modelPackageGroup: group, initialModelPackageArn: 'arn:aws:sagemaker:eu-west-1:111111111111:model-package/other/1' }))
     .toThrow(/Invalid DeployOnApprovalProps.initialModelPackageArn: received 'arn:aws:sagemaker:eu-west-1:111111111111:model-package\/other\/1'. It must be a version of the model package group churn/);
+});
+
+test('fails when the group lives in another stack', () => {
+  const stack = testStack();
+  const other = new Stack(stack.node.root as App, 'Registry');
+  const group = ModelPackageGroup.fromModelPackageGroupName(other, 'Group', 'churn');
+  expect(() => new DeployOnApproval(stack, 'Deploy', { modelPackageGroup: group, initialModelPackageArn: 'arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn/1' }))
+    .toThrow(/Invalid DeployOnApprovalProps.modelPackageGroup: received 'Registry\/Group'. The approval rule must live in the stack it updates \(TestStack\)/);
 });
 
 test('fails when two DeployOnApproval share a parameter name', () => {
