@@ -1,11 +1,13 @@
 import * as path from 'path';
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Fixture } from './harness';
 import {
-  AthenaWorkgroup, BatchArrival, ChurnEtlJob, ChurnFeatureStore, ChurnModelBuildPipeline, ChurnPlatform, ChurnSchema,
+  AthenaWorkgroup, BatchArrival, DataQualityMonitor, ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor,
+  MonitoringProblemType, RetrainingTriggers, ChurnEtlJob, ChurnFeatureStore, ChurnModelBuildPipeline, ChurnPlatform, ChurnSchema,
   DataLake, FailStep, FeatureGroup, FeatureGroupProps, FeatureIngestion, FeatureType, LakeCatalog, LakeCrawler,
   LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlNetwork, MlPlatform,
   ModelPackageGroup, PartitionKey, Pipeline, PlatformRole, StepImage, StreamingIngestion,
@@ -341,6 +343,55 @@ export const FIXTURES: Record<string, Fixture> = {
         apply: (s, v) => new ChurnPlatform(s, 'Churn', { modelPackageGroupName: v }),
       },
     ],
+  },
+  RetrainingTriggers: {
+    build: s => new RetrainingTriggers(s, 'Retraining', { pipeline: pipeline(s), schedule: events.Schedule.rate(Duration.days(7)) }),
+    // maxExecutionsPerDay and parameters reach the gate's environment, which has no schema limit
+    // beyond the 4 KB the construct's own values stay far below; both are validated and tested
+    // in test/retraining.
+    probes: [],
+  },
+  DataQualityMonitor: {
+    build: s => new DataQualityMonitor(s, 'Monitor', { endpointName: 'churn', outputBucket: lake(s).bucket }),
+    probes: [
+      {
+        prop: 'DataQualityMonitorProps.endpointName', resourceType: 'AWS::SageMaker::MonitoringSchedule', propertyPath: 'EndpointName', chars: NAME,
+        apply: (s, v) => new DataQualityMonitor(s, 'Monitor', { endpointName: v, outputBucket: lake(s).bucket }),
+      },
+      {
+        prop: 'DataQualityMonitorProps.monitoringScheduleName', resourceType: 'AWS::SageMaker::MonitoringSchedule', propertyPath: 'MonitoringScheduleName', chars: NAME,
+        apply: (s, v) => new DataQualityMonitor(s, 'Monitor', { endpointName: 'churn', outputBucket: lake(s).bucket, monitoringScheduleName: v }),
+      },
+      {
+        prop: 'DataQualityMonitorProps.instanceCount', resourceType: 'AWS::SageMaker::DataQualityJobDefinition', propertyPath: 'JobResources.ClusterConfig.InstanceCount',
+        apply: (s, v) => new DataQualityMonitor(s, 'Monitor', { endpointName: 'churn', outputBucket: lake(s).bucket, instanceCount: v }),
+      },
+      {
+        prop: 'DataQualityMonitorProps.volumeSize', resourceType: 'AWS::SageMaker::DataQualityJobDefinition', propertyPath: 'JobResources.ClusterConfig.VolumeSizeInGB',
+        expressible: NON_NEGATIVE, apply: (s, v) => new DataQualityMonitor(s, 'Monitor', { endpointName: 'churn', outputBucket: lake(s).bucket, volumeSize: Size.gibibytes(v) }),
+      },
+      {
+        prop: 'DataQualityMonitorProps.maxRuntime', resourceType: 'AWS::SageMaker::DataQualityJobDefinition', propertyPath: 'StoppingCondition.MaxRuntimeInSeconds',
+        expressible: NON_NEGATIVE, apply: (s, v) => new DataQualityMonitor(s, 'Monitor', { endpointName: 'churn', outputBucket: lake(s).bucket, maxRuntime: Duration.seconds(v) }),
+      },
+    ],
+  },
+  ModelQualityMonitor: {
+    build: s => new ModelQualityMonitor(s, 'Monitor', {
+      endpointName: 'churn', outputBucket: lake(s).bucket, problemType: MonitoringProblemType.BINARY_CLASSIFICATION, groundTruthS3Uri: 's3://acme/ground-truth/',
+    }),
+    // Its shared props (endpoint, name, resources) are probed on DataQualityMonitor: one base class renders them.
+    probes: [],
+  },
+  ModelBiasMonitor: {
+    build: s => new ModelBiasMonitor(s, 'Monitor', {
+      endpointName: 'churn', outputBucket: lake(s).bucket, analysisConfigS3Uri: 's3://acme/bias/analysis_config.json', groundTruthS3Uri: 's3://acme/ground-truth/',
+    }),
+    probes: [],
+  },
+  ModelExplainabilityMonitor: {
+    build: s => new ModelExplainabilityMonitor(s, 'Monitor', { endpointName: 'churn', outputBucket: lake(s).bucket, analysisConfigS3Uri: 's3://acme/shap/analysis_config.json' }),
+    probes: [],
   },
 };
 
