@@ -57,9 +57,10 @@ function handlerEntry(name: string): string {
  */
 export interface ScoringApiProps {
   /**
-   * The SageMaker endpoint that scores requests (any `IEndpoint`: real-time, serverless or
-   * asynchronous endpoints of this library, or an imported one). It must take CSV rows
-   * (`text/csv`) of the features in `featureNames` order and return the score.
+   * The SageMaker endpoint that scores requests: any real-time or serverless `IEndpoint`
+   * (this library's `InferenceEndpoint` or an imported one). It must take CSV rows
+   * (`text/csv`) of the features in `featureNames` order and return the score. An
+   * asynchronous endpoint is not served: it answers `InvokeEndpointAsync` only.
    */
   readonly endpoint: sagemaker.IEndpoint;
 
