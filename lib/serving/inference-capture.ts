@@ -377,6 +377,35 @@ export class InferenceCapture extends Construct {
   }
 
   /**
+   * Grants reading capture records and ground-truth labels (what the drift monitor reads):
+   * `s3:ListBucket` under the two prefixes, `s3:GetObject` on their objects, and decrypting
+   * with the lake's key through S3.
+   */
+  public grantReadCapture(grantee: iam.IGrantable): iam.Grant {
+    const prefixes = [this.capturePrefix, this.groundTruthPrefix];
+    const bucket = this.dataLake.bucket;
+    const objects = prefixes.map(p => bucket.arnForObjects(`${p}*`));
+    let grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': prefixes.map(p => `${p}*`) } },
+    }).combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: objects }));
+    acknowledgeWildcardResources(grantee, objects,
+      'Capture and label objects are named by Firehose and by label writers at run time; the wildcard is limited to keys under the capture and ground-truth prefixes.');
+    const key = this.dataLake.encryptionKey;
+    if (key) {
+      grant = grant.combine(iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${bucket.env.region}.${Stack.of(this).urlSuffix}` } },
+      }));
+    }
+    return grant;
+  }
+
+  /**
    * The `s3://` URI of one endpoint's capture records.
    *
    * @param endpointName the SageMaker endpoint's name

@@ -21,6 +21,8 @@ describe('InferenceCapture with defaults', () => {
   const writer = new PlatformRole(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   capture.grantPutRecords(writer);
   capture.grantWriteGroundTruth(writer);
+  const reader = new PlatformRole(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com') });
+  capture.grantReadCapture(reader);
   const template = Template.fromStack(stack);
 
   test('writes GZIP JSON lines under raw/capture/endpoint=<endpoint_name>/date=<yyyy-MM-dd>/ (docs/inference-capture.md)', () => {
@@ -88,6 +90,18 @@ describe('InferenceCapture with defaults', () => {
     ]));
     const put = statements.find((s: any) => s.Action === 's3:PutObject');
     expect(JSON.stringify(put.Resource)).toContain('/raw/ground-truth/*');
+  });
+
+  test('grantReadCapture lists and reads the capture and ground-truth prefixes only, and decrypts through S3', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).find((p: any) =>
+      JSON.stringify(p.Properties.Roles).includes('Reader')) as any;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements.map((s: any) => s.Action)).toEqual(['s3:ListBucket', 's3:GetObject', 'kms:Decrypt']);
+    expect(statements[0].Condition).toEqual({ StringLike: { 's3:prefix': ['raw/capture/*', 'raw/ground-truth/*'] } });
+    const objects = JSON.stringify(statements[1].Resource);
+    expect(objects).toContain('/raw/capture/*');
+    expect(objects).toContain('/raw/ground-truth/*');
+    expect(statements[2].Condition.StringEquals['kms:ViaService']).toBeDefined();
   });
 
   test('alarms on delivery freshness and exceeded partitions', () => {
