@@ -187,7 +187,33 @@ def format_event_time(value):
 
 
 def _text(series):
+    """Stripped lower-case text of each value (a missing value is "nan", as ``astype(str)``).
+
+    A categorical column (how preprocess.py reads large inputs) is converted once per category,
+    not once per row.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories.astype(str).str.strip().str.lower().to_numpy(dtype=object)
+        codes = series.cat.codes.to_numpy()
+        return pd.Series(np.append(categories, "nan")[codes], index=series.index)
     return series.astype(str).str.strip().str.lower()
+
+
+def _datetimes(series):
+    """UTC timestamps (unparseable: NaT), always a datetime64 column: pandas'
+    ``to_datetime`` of a long categorical returns a categorical, which sorts by category order."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = pd.to_datetime(pd.Series(series.cat.categories, dtype=object), utc=True, errors="coerce")
+        return pd.Series(categories.array.take(series.cat.codes.to_numpy(), allow_fill=True), index=series.index)
+    return pd.to_datetime(series, utc=True, errors="coerce")
+
+
+def _numbers(series):
+    """Numbers (unparseable: NaN), parsed once per category for a categorical column."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = pd.to_numeric(pd.Series(series.cat.categories, dtype=object), errors="coerce").astype("float64")
+        return pd.Series(np.append(categories.to_numpy(), np.nan)[series.cat.codes.to_numpy()], index=series.index)
+    return pd.to_numeric(series, errors="coerce")
 
 
 def _yes(series):
@@ -222,7 +248,7 @@ def compute_features(curated, event_time):
     # when it has an event_time column, the latest row wins; otherwise the last row read.
     source_time = next((c for c in curated.columns if _key(c) == "eventtime"), None)
     if source_time is not None:
-        df["_source_time"] = pd.to_datetime(curated[source_time], utc=True, errors="coerce")
+        df["_source_time"] = _datetimes(curated[source_time])
         df = df.sort_values("_source_time", kind="mergesort", na_position="first")
     # A null id (None/NaN from Parquet) must not become the string "None" or "nan": such rows,
     # like blank ids, identify no customer and are dropped.
@@ -236,7 +262,7 @@ def compute_features(curated, event_time):
     out["customer_id"] = df["customerID"]
     out["event_time"] = format_event_time(event_time)
     out["senior_citizen"] = _flag(df["SeniorCitizen"])
-    tenure = pd.to_numeric(df["tenure"], errors="coerce").fillna(0).astype("int64")
+    tenure = _numbers(df["tenure"]).fillna(0).astype("int64")
     out["tenure_months"] = tenure
     for feature, column in YES_NO.items():
         out[feature] = _yes(df[column])
@@ -244,8 +270,8 @@ def compute_features(curated, event_time):
         text = _text(df[column])
         for feature, value in mapping.items():
             out[feature] = (text == value).astype("int64")
-    monthly = pd.to_numeric(df["MonthlyCharges"], errors="coerce").fillna(0.0).astype("float64")
-    total = pd.to_numeric(df["TotalCharges"], errors="coerce")
+    monthly = _numbers(df["MonthlyCharges"]).fillna(0.0).astype("float64")
+    total = _numbers(df["TotalCharges"])
     total = total.fillna(monthly * tenure).astype("float64")
     out["monthly_charges"] = monthly
     out["total_charges"] = total
@@ -606,7 +632,7 @@ def source_times(frame):
     column = next((c for c in frame.columns if _key(c) == "eventtime"), None)
     if column is None:
         return None
-    return pd.to_datetime(frame[column], utc=True, errors="coerce")
+    return _datetimes(frame[column])
 
 
 class Buckets:

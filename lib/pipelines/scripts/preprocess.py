@@ -127,6 +127,16 @@ columns, the event time passed and the ordered feature list), every feature has 
 ``"numeric"`` and ``one_hot_encoded`` is empty. Without ``--features-module`` the output is
 exactly as described above, and schema.json has no ``features_module`` key.
 
+How the cost grows: time and memory are linear in the input rows. In features-module mode
+(the pipeline's) the input is held compactly: the ``--drop-columns`` are not read, text
+columns with repeated values are categorical (one small code per row), ``compute_features``
+runs on buckets of ids of at most ``--module-bucket-rows`` input rows (ids hashed; with more
+than one bucket the rows are put in record-identifier order, the order churn_features.py
+returns), integer features are held in their smallest integer type, and the splits are
+chosen on row positions and written one at a time: about 0.4 GiB per million customers plus
+a bucket's working memory (``npm run bench:scale``). The one-hot mode holds every column as
+text and grows about 2 GiB per million rows.
+
 Errors (no ``--label-column``, no input files, missing label/id column, a single label
 value, a positive label that never occurs, bad fractions) end the job with a non-zero
 exit code and a message on stderr that names the problem, which SageMaker shows as the
@@ -143,6 +153,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 from sklearn.model_selection import train_test_split
 
 FORMAT_VERSION = 1
@@ -209,6 +220,13 @@ def parse_args(argv=None):
         help="the event time passed to compute_features (features-module mode only); "
         "it stamps the module's event-time column, which is never a feature",
     )
+    parser.add_argument(
+        "--module-bucket-rows",
+        type=int,
+        default=MODULE_BUCKET_ROWS,
+        help="features-module mode: input rows per compute_features call (ids hashed into "
+        "buckets; bounds the module's memory); default 500000",
+    )
     parser.add_argument("--validation-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
     parser.add_argument("--random-seed", type=int, default=42)
@@ -221,7 +239,46 @@ def parse_args(argv=None):
     return args
 
 
-def read_input(input_dir):
+#: Rows per CSV chunk when reading compactly.
+CHUNK_ROWS = 250_000
+
+
+def _compact_chunks(frames):
+    """Concatenates chunks whose repetitive text columns are categorical (union of categories)."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = {}
+    for name in frames[0].columns:
+        parts = [f[name] for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            columns[name] = pd.Series(union_categoricals(parts, ignore_order=True))
+        else:
+            columns[name] = pd.concat([p.astype(object) if isinstance(p.dtype, pd.CategoricalDtype) else p
+                                       for p in parts], ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+def _read_csv_compact(path, categorical, skip):
+    """A CSV read as text in chunks; the columns in ``categorical`` (decided on the first chunk
+    of the first file: at most half of its values distinct) are stored as categories, i.e. one
+    small integer code per row instead of one Python string per row."""
+    chunks = []
+    for chunk in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS,
+                             usecols=lambda c: c not in skip):
+        if categorical is None:
+            categorical = {c for c in chunk.columns if chunk[c].nunique() <= len(chunk) // 2}
+        for column in categorical & set(chunk.columns):
+            chunk[column] = chunk[column].astype("category")
+        chunks.append(chunk)
+    if not chunks:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: c not in skip), categorical
+    return _compact_chunks(chunks), categorical
+
+
+def read_input(input_dir, compact=False, skip=()):
+    """Every input file, concatenated, and the columns of the first file. ``compact``: CSV
+    text columns with repeated values are read as categories (features-module mode, whose
+    module reads them as text) and the ``skip`` columns (never features) are not read."""
     if not os.path.isdir(input_dir):
         fail(f"input directory {input_dir} does not exist")
     csv_files = sorted(glob.glob(os.path.join(input_dir, "**", "*.csv"), recursive=True))
@@ -231,23 +288,35 @@ def read_input(input_dir):
     if not csv_files and not parquet_files:
         fail(f"no *.csv or *.parquet files found in input directory {input_dir}")
     frames = []
+    categorical = None
     for path in csv_files:
         # Everything is read as text; numeric columns are detected after cleaning.
-        frames.append(pd.read_csv(path, dtype=str, keep_default_na=False))
+        if compact:
+            frame, categorical = _read_csv_compact(path, categorical, set(skip))
+            frames.append(frame)
+        else:
+            frames.append(pd.read_csv(path, dtype=str, keep_default_na=False))
     for path in parquet_files:
         try:
             frames.append(pd.read_parquet(path))
         except ImportError as error:
             fail(f"cannot read {path}: {error} (use CSV input or install pyarrow)")
+    header = pd.read_csv(csv_files[0], dtype=str, nrows=0) if csv_files else frames[0]
+    input_columns = list(header.columns)
+    if compact and parquet_files:
+        frames = [f.drop(columns=[c for c in skip if c in f.columns]) if i >= len(csv_files) else f
+                  for i, f in enumerate(frames)]
     columns = list(frames[0].columns)
     for path, frame in zip(csv_files + parquet_files, frames):
         if list(frame.columns) != columns:
             fail(f"{path} has columns {list(frame.columns)}, expected {columns}")
-    data = pd.concat(frames, ignore_index=True)
+    data = _compact_chunks(frames) if compact else pd.concat(frames, ignore_index=True)
+    file_count = len(frames)
+    del frames
     if data.empty:
         fail(f"the input files in {input_dir} contain no rows")
-    print(f"Read {len(data)} rows from {len(frames)} file(s) in {input_dir}")
-    return data
+    print(f"Read {len(data)} rows from {file_count} file(s) in {input_dir}")
+    return data, input_columns
 
 
 def clean_strings(data):
@@ -440,12 +509,70 @@ def latest_row_per_id(raw, id_column, event_time_column):
     """
     kept = pd.DataFrame({"id": raw[id_column].astype(str).str.strip()}, index=raw.index)
     if event_time_column:
-        kept["time"] = pd.to_datetime(raw[event_time_column], utc=True, errors="coerce")
+        times = raw[event_time_column]
+        if isinstance(times.dtype, pd.CategoricalDtype):
+            # to_datetime of a long categorical returns a categorical, which would sort by
+            # category order: parse the categories, then take them by code.
+            categories = pd.to_datetime(pd.Series(times.cat.categories, dtype=object), utc=True, errors="coerce")
+            times = pd.Series(categories.array.take(times.cat.codes.to_numpy(), allow_fill=True), index=raw.index)
+        kept["time"] = pd.to_datetime(times, utc=True, errors="coerce")
         kept = kept.sort_values("time", kind="mergesort", na_position="first")
     kept = kept[kept["id"] != ""]
     empty_ids = len(raw) - len(kept)
     kept = kept.drop_duplicates(subset="id", keep="last").sort_index()
     return kept[["id"]], empty_ids
+
+
+#: Input rows per compute_features call in features-module mode.
+MODULE_BUCKET_ROWS = 500_000
+
+
+def _downcast_integers(frame, skip):
+    """The frame with integer (and boolean) columns in the smallest integer type that keeps
+    their values; the same numbers, a fraction of the memory (0/1 indicators take 1 byte)."""
+    for column in frame.columns:
+        if column in skip:
+            continue
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values):
+            values = values.astype("int64")
+        if pd.api.types.is_integer_dtype(values):
+            frame[column] = pd.to_numeric(values, downcast="integer")
+    return frame
+
+
+def bucketed_features(module, path, raw, args):
+    """compute_features over the input in buckets of ids (hash of the stripped id), so the
+    module's intermediate frames hold one bucket at a time; each bucket's integer features
+    are downcast as soon as they are computed. With more than one bucket the rows are put in
+    record-identifier order (the order compute_features of churn_features.py returns).
+
+    Returns the features and the dtypes the module returned (for schema.json)."""
+    record_id, event_time = module.RECORD_IDENTIFIER, module.EVENT_TIME
+    count = max(1, -(-len(raw) // max(1, args.module_bucket_rows)))
+    if count == 1:
+        parts = [None]
+    else:
+        ids = raw[args.id_column].astype(str).str.strip().to_numpy(dtype=object)
+        bucket = pd.util.hash_array(ids, categorize=False) % np.uint64(count)
+        del ids
+        parts = [np.flatnonzero(bucket == np.uint64(b)) for b in range(count)]
+        del bucket
+    pieces, dtypes = [], None
+    for rows in parts:
+        piece = call_compute_features(module, path, raw if rows is None else raw.iloc[rows], args.event_time)
+        for column in (record_id, event_time):
+            if column not in piece.columns:
+                fail(f"compute_features of --features-module {path} returned no {column!r} column")
+        if dtypes is None:
+            dtypes = {c: str(piece[c].dtype) if not pd.api.types.is_bool_dtype(piece[c]) else "int64" for c in piece.columns}
+        pieces.append(_downcast_integers(piece, {record_id, event_time}))
+    if len(pieces) == 1:
+        return pieces[0], dtypes
+    computed = pd.concat(pieces, ignore_index=True)
+    del pieces
+    order = np.argsort(computed[record_id].to_numpy(dtype=object), kind="mergesort")
+    return computed.iloc[order].reset_index(drop=True), dtypes
 
 
 def module_features(raw, args):
@@ -460,18 +587,33 @@ def module_features(raw, args):
         )
     module = load_features_module(path)
     record_id, event_time = module.RECORD_IDENTIFIER, module.EVENT_TIME
-    computed = call_compute_features(module, path, raw, args.event_time)
-    for column in (record_id, event_time):
-        if column not in computed.columns:
-            fail(f"compute_features of --features-module {path} returned no {column!r} column")
+    computed, module_dtypes = bucketed_features(module, path, raw, args)
     if computed[record_id].duplicated().any():
         fail(f"compute_features of --features-module {path} returned repeated {record_id!r} values")
 
     # The label of the row the module kept: pick it by the module's rule, then check that
-    # the module, given only those rows, computes the very same features.
+    # the module, given only those rows, computes the very same features. Only the ids with
+    # several rows can differ (an id's features come from its own rows), so only they are
+    # computed again; without repeated ids the module got exactly the kept rows already.
     kept, empty_ids = latest_row_per_id(raw, args.id_column, args.event_time_column)
-    again = call_compute_features(module, path, raw.loc[kept.index], args.event_time)
-    if not again.reset_index(drop=True).equals(computed.reset_index(drop=True)):
+    stripped = raw[args.id_column].astype(str).str.strip()
+    repeated_ids = set(stripped[stripped.duplicated(keep=False) & (stripped != "")].unique())
+    del stripped
+    if empty_ids:
+        again = _downcast_integers(call_compute_features(module, path, raw.loc[kept.index], args.event_time),
+                                   {record_id, event_time})
+        same = again.reset_index(drop=True).equals(computed.reset_index(drop=True))
+        del again
+    elif repeated_ids:
+        again = _downcast_integers(
+            call_compute_features(module, path, raw.loc[kept.index[kept["id"].isin(repeated_ids)]], args.event_time),
+            {record_id, event_time})
+        mine = computed[computed[record_id].astype(str).isin(repeated_ids)]
+        same = again.reset_index(drop=True).equals(mine.reset_index(drop=True))
+        del again, mine
+    else:
+        same = True
+    if not same:
         fail(
             f"the features of --features-module {path} do not come from the latest row per "
             f"{args.id_column!r} by {args.event_time_column or 'input order'!r}, the row the "
@@ -489,19 +631,25 @@ def module_features(raw, args):
     if not feature_names:
         fail(f"compute_features of --features-module {path} returned no feature columns")
     features = computed[feature_names].copy()
+    dtypes = {}
     for column in feature_names:
         values = features[column]
         if pd.api.types.is_bool_dtype(values):
-            features[column] = values.astype("int64")
+            values = values.astype("int64")
         elif not pd.api.types.is_numeric_dtype(values):
             fail(f"feature {column!r} of --features-module {path} is not numeric ({values.dtype})")
+        dtypes[column] = module_dtypes.get(column, str(values.dtype))
+        # Held in the smallest integer type that keeps every value (same values, same CSV).
+        features[column] = pd.to_numeric(values, downcast="integer") if pd.api.types.is_integer_dtype(values) else values
+    computed_ids = len(computed)
+    del computed
 
     rows, labels, label_values, missing_label = encode_labels(rows, args.label_column, args.positive_label)
     features = features.loc[rows.index]
     with open(path, "rb") as handle:
         digest = hashlib.sha256(handle.read()).hexdigest()
     print(
-        f"Computed {len(feature_names)} features of {len(computed)} ids with "
+        f"Computed {len(feature_names)} features of {computed_ids} ids with "
         f"{os.path.basename(path)} (compute_features); no one-hot encoding"
     )
     return {
@@ -509,7 +657,7 @@ def module_features(raw, args):
         "labels": labels,
         "label_values": label_values,
         "features_meta": [
-            {"name": c, "kind": "numeric", "source_column": c, "dtype": str(features[c].dtype)}
+            {"name": c, "kind": "numeric", "source_column": c, "dtype": dtypes[c]}
             for c in feature_names
         ],
         "numeric_columns": feature_names,
@@ -545,9 +693,11 @@ def main(argv=None):
     if args.validation_fraction + args.test_fraction >= 1:
         fail("--validation-fraction plus --test-fraction must be below 1")
 
-    raw = read_input(args.input_dir)
+    # In features-module mode the --drop-columns (never features) are not even read.
+    needed = {args.label_column, args.id_column, args.event_time_column}
+    skip = [c for c in args.drop_columns if c not in needed] if args.features_module else []
+    raw, columns = read_input(args.input_dir, compact=bool(args.features_module), skip=skip)
     input_rows = len(raw)
-    columns = list(raw.columns)
     for option, column in (
         ("--label-column", args.label_column),
         ("--id-column", args.id_column),
@@ -569,54 +719,64 @@ def main(argv=None):
         built = module_features(raw, args)
     else:
         built = one_hot_features(raw, args, columns, dropped)
-    features = built["features"]
+    del raw
+    features = built.pop("features")
     labels = built["labels"]
     label_values = built["label_values"]
     numeric_columns = built["numeric_columns"]
     feature_names = list(features.columns)
 
     seed = args.random_seed
+    # The split is computed on row positions (train_test_split draws the same rows whatever
+    # the feature columns), and each split is materialised only while it is written.
+    positions = np.arange(len(features))
     try:
-        rest_x, test_x, rest_y, test_y = train_test_split(
-            features, labels, test_size=args.test_fraction, stratify=labels, random_state=seed
+        rest, test_rows = train_test_split(
+            positions, test_size=args.test_fraction, stratify=labels, random_state=seed
         )
         relative_validation = args.validation_fraction / (1 - args.test_fraction)
-        train_x, val_x, train_y, val_y = train_test_split(
-            rest_x, rest_y, test_size=relative_validation, stratify=rest_y, random_state=seed
+        train_rows, val_rows = train_test_split(
+            rest, test_size=relative_validation, stratify=labels.iloc[rest], random_state=seed
         )
     except ValueError as error:
         fail(f"cannot split {len(features)} rows into stratified splits: {error}")
+    del positions, rest
 
     medians = {}
     for column in numeric_columns:
-        if pd.concat([train_x[column], val_x[column], test_x[column]]).isna().any():
-            median = float(train_x[column].median())
+        if features[column].isna().any():
+            median = float(features[column].iloc[train_rows].median())
             if np.isnan(median):
                 median = 0.0
             medians[column] = median
-    splits = {}
-    for name, split_x, split_y in (
-        ("train", train_x, train_y),
-        ("validation", val_x, val_y),
-        ("test", test_x, test_y),
-    ):
+    integral = {
+        column: bool((features[column].dropna() == np.round(features[column].dropna())).all())
+        for column in numeric_columns
+    }
+
+    def split_frame(rows):
+        split_x = features.iloc[rows]
         split_x = split_x.fillna(value=medians) if medians else split_x
         for column in numeric_columns:
             # Integral columns are written as integers: smaller files, same values.
-            if (split_x[column] == np.round(split_x[column])).all() and (
-                features[column].dropna() == np.round(features[column].dropna())
-            ).all():
-                split_x = split_x.assign(**{column: split_x[column].astype("int64")})
-        splits[name] = (split_x, split_y)
+            values = split_x[column]
+            if pd.api.types.is_integer_dtype(values):
+                continue
+            if integral[column] and (values == np.round(values)).all():
+                split_x = split_x.assign(**{column: values.astype("int64")})
+        return split_x
 
-    write_csv(pd.concat([splits["train"][1], splits["train"][0]], axis=1), args.train_dir, "train.csv")
-    write_csv(
-        pd.concat([splits["validation"][1], splits["validation"][0]], axis=1),
-        args.validation_dir,
-        "validation.csv",
-    )
-    write_csv(pd.concat([splits["test"][1], splits["test"][0]], axis=1), args.test_dir, "test.csv")
-    write_csv(splits["test"][0], args.test_features_dir, "test_features.csv")
+    for rows, directory, filename in (
+        (train_rows, args.train_dir, "train.csv"),
+        (val_rows, args.validation_dir, "validation.csv"),
+        (test_rows, args.test_dir, "test.csv"),
+    ):
+        split_x = split_frame(rows)
+        split_x.insert(0, args.label_column, labels.iloc[rows].to_numpy(), allow_duplicates=True)
+        write_csv(split_x, directory, filename)
+        del split_x
+    write_csv(split_frame(test_rows), args.test_features_dir, "test_features.csv")
+    train_y, val_y, test_y = (labels.iloc[rows] for rows in (train_rows, val_rows, test_rows))
 
     schema = {
         "format_version": FORMAT_VERSION,

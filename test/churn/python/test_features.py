@@ -249,3 +249,19 @@ def test_main_reads_a_directory_and_ingests_through_the_given_client(tmp_path, r
         "featureGroupName": "churn-customer-features", "eventTime": EVENT_TIME, "records": 100, "written": 100,
         "mode": "backfill"}
     assert len(written) == 100
+
+
+def test_categorical_columns_give_the_same_features_as_text(raw):
+    # preprocess.py reads large inputs with repetitive text columns as categories. pandas'
+    # to_datetime of a long categorical returns a categorical (sorted by category order, not by
+    # time), so the latest-row rule must still hold: the stale row is read last and must lose.
+    # 06:00Z, before the other rows' 10:00Z, but its text sorts after theirs.
+    stale = raw.iloc[[0]].assign(tenure="3", event_time="2026-11-20T11:00:00+05:00")
+    frame = pd.concat([raw.assign(event_time="2026-11-20T10:00:00Z"), stale], ignore_index=True)
+    as_categories = frame.copy()
+    for column in as_categories.columns:
+        if column != "customerID":
+            as_categories[column] = as_categories[column].astype("category")
+    expected = cf.compute_features(frame, EVENT_TIME)
+    pd.testing.assert_frame_equal(cf.compute_features(as_categories, EVENT_TIME), expected)
+    assert row(expected, raw.iloc[0]["customerID"])["tenure_months"] == int(raw.iloc[0]["tenure"])
