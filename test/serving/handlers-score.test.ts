@@ -175,10 +175,13 @@ describe('capture', () => {
   test('a failed capture does not fail the response: it is logged and counted as CaptureFailures', async () => {
     runtime.on(InvokeEndpointCommand).resolves(csv('0.5') as any);
     firehose.on(PutRecordCommand).rejects(awsError('ServiceUnavailableException'));
-    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const result = await score(byPayload(ok), context, CONFIG);
     expect(result.statusCode).toBe(200);
-    const metric = log.mock.calls.map(c => JSON.parse(String(c[0]))).find(l => l._aws);
+    const lines = out.mock.calls.map(c => String(c[0]));
+    out.mockRestore();
+    expect(lines.every(l => l.endsWith('\n'))).toBe(true);
+    const metric = lines.map(l => JSON.parse(l)).find(l => l._aws);
     expect(metric).toMatchObject({
       CaptureFailures: 1,
       ApiName: 'test-api',

@@ -219,16 +219,21 @@ function remaining(context: Context | undefined): number {
   return context?.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() : 10000;
 }
 
-/** Writes a CloudWatch embedded-metric log line (no PutMetricData call or permission needed). */
+/**
+ * Writes a CloudWatch embedded-metric log line (no PutMetricData call or permission needed),
+ * straight to stdout: a bare JSON line is extracted whatever the function's log format, whereas
+ * `console.log` wraps it when the log format is JSON (aws-embedded-metrics-node #158,
+ * powertools-lambda-typescript #1766).
+ */
 function countMetric(config: ScoreConfig, metricName: string): void {
-  console.log(JSON.stringify({
+  process.stdout.write(JSON.stringify({
     _aws: {
       Timestamp: Date.now(),
       CloudWatchMetrics: [{ Namespace: config.metricNamespace, Dimensions: [['ApiName']], Metrics: [{ Name: metricName, Unit: 'Count' }] }],
     },
     ApiName: config.apiName,
     [metricName]: 1,
-  }));
+  }) + '\n');
 }
 
 /** Sends the capture record; failures are logged and counted, never thrown. */
