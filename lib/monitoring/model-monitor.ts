@@ -78,8 +78,10 @@ export interface ModelMonitorBaseProps {
   readonly outputPrefix?: string;
 
   /**
-   * When the job runs. Model Monitor accepts hourly and daily cron expressions such as
-   * `cron(0 * ? * * *)` (every hour) and `cron(0 4 ? * * *)` (daily at 04:00 UTC).
+   * When the job runs: one of the cron forms Model Monitor supports (SageMaker Developer Guide,
+   * "The cron expression for monitoring schedule"): `cron(0 * ? * * *)` (hourly),
+   * `cron(0 H ? * * *)` (daily at hour H UTC), `cron(0 H/N ? * * *)` (every N hours from H), or
+   * `NOW` (once). Write it with `events.Schedule.expression(...)`.
    *
    * @default - every hour, `cron(0 * ? * * *)`
    */
@@ -122,10 +124,11 @@ export interface ModelMonitorBaseProps {
   readonly volumeSize?: Size;
 
   /**
-   * How long a monitoring run may take (1 second to 1 hour for hourly schedules, up to 24 hours
-   * otherwise).
+   * How long a monitoring run may take. It cannot exceed the schedule's frequency, and on an
+   * hourly schedule model-quality and bias runs may take at most 30 minutes (SageMaker API
+   * reference, `MonitoringStoppingCondition`); at most 24 hours.
    *
-   * @default Duration.hours(1)
+   * @default - the longest an hourly run may take: 30 minutes for model quality and bias, 1 hour otherwise
    */
   readonly maxRuntime?: Duration;
 
@@ -175,6 +178,8 @@ export interface ModelMonitorBaseProps {
 /** What a concrete monitor renders into the shared job definition shape. */
 interface MonitorSpec {
   readonly monitoringType: string;
+  /** The longest run on an hourly schedule (MonitoringStoppingCondition). */
+  readonly hourlyMaxRuntime: Duration;
   readonly image: IStepImage;
   readonly readUris: string[];
   readonly render: (scope: Construct, parts: CommonParts) => CfnResource;
@@ -220,6 +225,8 @@ abstract class ModelMonitorBase extends Construct implements iam.IGrantable {
     super(scope, id);
     const p = `${spec.monitoringType}MonitorProps`;
     validateBaseProps(p, props);
+    const maxRuntime = props.maxRuntime ?? spec.hourlyMaxRuntime;
+    validateRuntimeForSchedule(p, maxRuntime, props.schedule, spec.hourlyMaxRuntime);
     for (const uri of spec.readUris) {
       validateS3Uri(p, uri);
     }
@@ -289,7 +296,7 @@ abstract class ModelMonitorBase extends Construct implements iam.IGrantable {
         monitoringOutputs: [{ s3Output: { localPath: OUTPUT_LOCAL_PATH, s3Uri: this.outputS3Uri, s3UploadMode: 'EndOfJob' } }],
       },
       networkConfig,
-      stoppingCondition: { maxRuntimeInSeconds: (props.maxRuntime ?? Duration.hours(1)).toSeconds() },
+      stoppingCondition: { maxRuntimeInSeconds: maxRuntime.toSeconds() },
     };
     const jobDefinition = spec.render(this, parts);
     this.jobDefinitionName = jobDefinition.getAtt('JobDefinitionName').toString();
@@ -418,6 +425,7 @@ export class DataQualityMonitor extends ModelMonitorBase {
   constructor(scope: Construct, id: string, props: DataQualityMonitorProps) {
     super(scope, id, props, {
       monitoringType: 'DataQuality',
+      hourlyMaxRuntime: Duration.hours(1),
       image: BuiltInImage.MODEL_MONITOR,
       readUris: [props.baselineStatisticsS3Uri, props.baselineConstraintsS3Uri].filter((u): u is string => u !== undefined),
       render: (self, parts) => new sagemaker.CfnDataQualityJobDefinition(self, 'JobDefinition', {
@@ -485,6 +493,7 @@ export class ModelQualityMonitor extends ModelMonitorBase {
   constructor(scope: Construct, id: string, props: ModelQualityMonitorProps) {
     super(scope, id, props, {
       monitoringType: 'ModelQuality',
+      hourlyMaxRuntime: Duration.minutes(30),
       image: BuiltInImage.MODEL_MONITOR,
       readUris: [props.groundTruthS3Uri, props.baselineConstraintsS3Uri].filter((u): u is string => u !== undefined),
       render: (self, parts) => new sagemaker.CfnModelQualityJobDefinition(self, 'JobDefinition', {
@@ -553,6 +562,7 @@ export class ModelBiasMonitor extends ModelMonitorBase {
   constructor(scope: Construct, id: string, props: ModelBiasMonitorProps) {
     super(scope, id, props, {
       monitoringType: 'ModelBias',
+      hourlyMaxRuntime: Duration.minutes(30),
       image: BuiltInImage.CLARIFY,
       readUris: [props.analysisConfigS3Uri, props.groundTruthS3Uri, props.baselineConstraintsS3Uri].filter((u): u is string => u !== undefined),
       render: (self, parts) => new sagemaker.CfnModelBiasJobDefinition(self, 'JobDefinition', {
@@ -598,6 +608,7 @@ export class ModelExplainabilityMonitor extends ModelMonitorBase {
   constructor(scope: Construct, id: string, props: ModelExplainabilityMonitorProps) {
     super(scope, id, props, {
       monitoringType: 'ModelExplainability',
+      hourlyMaxRuntime: Duration.hours(1),
       image: BuiltInImage.CLARIFY,
       readUris: [props.analysisConfigS3Uri, props.baselineConstraintsS3Uri].filter((u): u is string => u !== undefined),
       render: (self, parts) => new sagemaker.CfnModelExplainabilityJobDefinition(self, 'JobDefinition', {
@@ -682,7 +693,42 @@ function validateBaseProps(p: string, props: ModelMonitorBaseProps): void {
   }
   validateDurationRange(`${p}.maxRuntime`, props.maxRuntime, Duration.seconds(1), Duration.hours(24));
   const expression = props.schedule?.expressionString;
-  if (expression !== undefined && !isUnresolved(expression) && !/^cron\(.+\)$/.test(expression) && expression !== 'NOW') {
-    throw invalidProp(`${p}.schedule`, expression, 'Model Monitor takes a cron expression (e.g. cron(0 * ? * * *), hourly) or NOW; not a rate.');
+  if (expression !== undefined && !isUnresolved(expression) && scheduleFrequencyHours(expression) === undefined) {
+    throw invalidProp(`${p}.schedule`, expression,
+      'Model Monitor takes cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H UTC), cron(0 H/N ? * * *) (every N hours) or NOW; write it with events.Schedule.expression(...).');
+  }
+}
+
+/** The schedule forms Model Monitor supports, with their frequency in hours (0 for NOW). */
+function scheduleFrequencyHours(expression: string): number | undefined {
+  if (expression === 'NOW') {
+    return 0;
+  }
+  const m = /^cron\(0 (\*|\d{1,2}|\d{1,2}\/\d{1,2}) \? \* \* \*\)$/.exec(expression);
+  if (!m) {
+    return undefined;
+  }
+  const hours = m[1];
+  if (hours === '*') {
+    return 1;
+  }
+  if (hours.includes('/')) {
+    const [start, every] = hours.split('/').map(Number);
+    return start <= 23 && every >= 1 && every <= 24 ? every : undefined;
+  }
+  return Number(hours) <= 23 ? 24 : undefined;
+}
+
+/** A run may not take longer than the schedule's frequency (shorter for some types hourly). */
+function validateRuntimeForSchedule(p: string, maxRuntime: Duration, schedule: events.Schedule | undefined, hourlyMaxRuntime: Duration): void {
+  if (maxRuntime.isUnresolved()) {
+    return;
+  }
+  const expression = schedule?.expressionString ?? 'cron(0 * ? * * *)';
+  const hours = isUnresolved(expression) ? undefined : scheduleFrequencyHours(expression);
+  const limit = hours === 1 ? hourlyMaxRuntime : hours !== undefined && hours > 1 ? Duration.hours(Math.min(hours, 24)) : Duration.hours(24);
+  if (maxRuntime.toSeconds() > limit.toSeconds()) {
+    throw invalidProp(`${p}.maxRuntime`, maxRuntime,
+      `A run on the schedule ${expression} may take at most ${limit.toHumanString()} (it cannot exceed the schedule's frequency; hourly model-quality and bias runs at most 30 minutes).`);
   }
 }

@@ -181,6 +181,19 @@ test('a batch transform capture location instead of an endpoint', () => {
   expect(propertiesOf(stack, 'AWS::SageMaker::MonitoringSchedule')[0].EndpointName).toBeUndefined();
 });
 
+test('the run time: 30 minutes for hourly model quality and bias, 1 hour for hourly data quality and explainability, longer on sparser schedules', () => {
+  const template = Template.fromStack(monitorStack());
+  template.hasResourceProperties('AWS::SageMaker::ModelBiasJobDefinition', { StoppingCondition: { MaxRuntimeInSeconds: 1800 } });
+  template.hasResourceProperties('AWS::SageMaker::ModelQualityJobDefinition', { StoppingCondition: { MaxRuntimeInSeconds: 1800 } });
+  template.hasResourceProperties('AWS::SageMaker::ModelExplainabilityJobDefinition', { StoppingCondition: { MaxRuntimeInSeconds: 3600 } });
+  const stack = new Stack(testApp(), 'Sparse', { env: { account: '123456789012', region: 'us-east-1' } });
+  new ModelQualityMonitor(stack, 'Q', {
+    endpointName: 'e', outputBucket: s3.Bucket.fromBucketName(stack, 'B', 'acme-ml'), problemType: MonitoringProblemType.REGRESSION,
+    groundTruthS3Uri: 's3://acme-ml/gt/', schedule: events.Schedule.expression('cron(0 0/6 ? * * *)'), maxRuntime: Duration.hours(6),
+  });
+  Template.fromStack(stack).hasResourceProperties('AWS::SageMaker::ModelQualityJobDefinition', { StoppingCondition: { MaxRuntimeInSeconds: 21600 } });
+});
+
 describe('fails when', () => {
   const base = () => {
     const stack = new Stack(testApp(), 'Bad', { env: { account: '123456789012', region: 'us-east-1' } });
@@ -199,7 +212,19 @@ describe('fails when', () => {
   test('fails when the schedule is a rate', () => {
     const { stack, outputBucket } = base();
     expect(() => new DataQualityMonitor(stack, 'A', { outputBucket, endpointName: 'e', schedule: events.Schedule.rate(Duration.hours(1)) }))
-      .toThrow("Invalid DataQualityMonitorProps.schedule: received 'rate(1 hour)'. Model Monitor takes a cron expression");
+      .toThrow("Invalid DataQualityMonitorProps.schedule: received 'rate(1 hour)'. Model Monitor takes cron(0 * ? * * *) (hourly)");
+    // events.Schedule.cron renders cron(0 * * * ? *), not a form Model Monitor lists.
+    expect(() => new DataQualityMonitor(stack, 'B4', { outputBucket, endpointName: 'e', schedule: events.Schedule.cron({ minute: '0' }) }))
+      .toThrow("received 'cron(0 * * * ? *)'");
+  });
+  test('fails when a run may take longer than the schedule allows', () => {
+    const { stack, outputBucket } = base();
+    const quality = { outputBucket, endpointName: 'e', problemType: MonitoringProblemType.BINARY_CLASSIFICATION, groundTruthS3Uri: 's3://acme-ml/gt/' };
+    expect(() => new ModelQualityMonitor(stack, 'Q', { ...quality, maxRuntime: Duration.hours(1) }))
+      .toThrow('Invalid ModelQualityMonitorProps.maxRuntime: received 1 hour. A run on the schedule cron(0 * ? * * *) may take at most 30 minutes');
+    expect(() => new DataQualityMonitor(stack, 'D', { outputBucket, endpointName: 'e', maxRuntime: Duration.minutes(61) })).toThrow(/may take at most 1 hour/);
+    expect(() => new DataQualityMonitor(stack, 'D2', { outputBucket, endpointName: 'e', schedule: events.Schedule.expression('cron(0 0/2 ? * * *)'), maxRuntime: Duration.hours(3) }))
+      .toThrow(/may take at most 2 hours/);
   });
   test('fails when the endpoint name, instance count or runtime are out of range', () => {
     const { stack, outputBucket } = base();
