@@ -74,8 +74,8 @@ const STACK_ACTIONS = ['cloudformation:DescribeStacks', 'cloudformation:UpdateSt
  * configuration and updates the endpoint in place, with its deployment guardrails and
  * auto-rollback, and stays the record of what is deployed.
  *
- * The function may only describe and update this stack (and pass its CloudFormation role to
- * CloudFormation); it runs one at a time, skips an approval already deployed or older than the
+ * The function may only describe and update this stack (and read CDK's bootstrap-version
+ * parameter, and pass the stack's CloudFormation role to CloudFormation); it runs one at a time, skips an approval already deployed or older than the
  * deployed version of the group, and retries while the stack is busy (EventBridge retries for
  * an hour, then the event goes to a KMS-encrypted dead-letter queue).
  *
@@ -169,6 +169,16 @@ export class DeployOnApproval extends Construct {
         actions: ['iam:PassRole'],
         resources: [cfnRoleArn],
         conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
+      }));
+    }
+    // CDK's BootstrapVersion parameter (an SSM-typed parameter of the DefaultStackSynthesizer)
+    // is resolved again at every update; the updater may read it, and only it.
+    if (stack.synthesizer instanceof DefaultStackSynthesizer) {
+      const qualifier = stack.synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ResolveBootstrapVersion',
+        actions: ['ssm:GetParameters'],
+        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `cdk-bootstrap/${qualifier}/version` })],
       }));
     }
     acknowledgeNag(role, `IAM5[Resource::${nagFindingName(role, stackArn)}]`, [NagPack.AWS_SOLUTIONS],

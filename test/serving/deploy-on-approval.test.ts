@@ -50,8 +50,11 @@ test('the update path is least privilege: describe and update this stack only, p
     ['logs:CreateLogStream', 'logs:PutLogEvents'],
     ['cloudformation:DescribeStacks', 'cloudformation:UpdateStack'],
     'iam:PassRole',
+    'ssm:GetParameters',
     'sqs:SendMessage',
   ]);
+  // CDK's BootstrapVersion parameter, resolved again at every update.
+  expect(JSON.stringify(statements[3].Resource)).toContain(':parameter/cdk-bootstrap/hnb659fds/version');
   expect(JSON.stringify(statements[1].Resource)).toContain(':stack/');
   expect(JSON.stringify(statements[1].Resource)).toContain(':stack/TestStack/*');
   expect(JSON.stringify(statements[2].Resource)).toContain('cfn-exec-role');
