@@ -412,11 +412,18 @@ export class InferenceEndpoint extends InferenceEndpointBase {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     }));
     if (this.encryptionKey) {
-      // SageMaker creates the volume grants through EBS on behalf of the models' roles.
+      // The volumes are encrypted by EBS for the endpoint's instances: the models' roles may use
+      // the key, and create grants only through an AWS service (kms:GrantIsForAWSResource), as
+      // the key policy of every platform key also requires (Control Tower CT.KMS.PR.3).
       for (const variant of allVariants) {
         variant.model.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-          actions: ['kms:CreateGrant', 'kms:Decrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*'],
+          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
           resources: [this.encryptionKey.keyArn],
+        }));
+        variant.model.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+          actions: ['kms:CreateGrant'],
+          resources: [this.encryptionKey.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
         }));
       }
     }

@@ -209,6 +209,14 @@ describe('InferenceEndpoint: real-time', () => {
       TargetTrackingScalingPolicyConfiguration: { TargetValue: 100, PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' }, ScaleInCooldown: 300, ScaleOutCooldown: 60 },
     });
     t.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // The model's role creates grants on the storage key only through an AWS service.
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ModelRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EndpointKey'), 'Arn'] },
+      })]) },
+    });
   });
 
   test('the real-time endpoint stack is clean', () => {
