@@ -15,8 +15,9 @@ import { ILakeEtlJob } from '../etl/lake-etl-job';
 import { MlAlarms } from '../monitoring/alarms';
 import { IPipeline } from '../pipelines/pipeline';
 import { IModelPackageGroup } from '../registry/model-package-group-ref';
-import { acknowledgeControlTower, acknowledgeNag, COMPLIANCE_PACKS, ControlTowerControl } from '../security/acknowledge';
+import { acknowledgeControlTower, acknowledgeNag, acknowledgeWildcards, COMPLIANCE_PACKS, ControlTowerControl } from '../security/acknowledge';
 import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
+import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateIntegerRange } from '../security/validation';
 import { newDeadLetterQueue } from './private/dead-letter-queue';
@@ -127,6 +128,15 @@ export interface RetrainingTriggersProps {
    * @default - no model package notifications
    */
   readonly modelPackageGroup?: IModelPackageGroup;
+
+  /**
+   * Run the gate in this network's VPC (its `vpcSubnets`, in its `jobSecurityGroup`) and add
+   * the SageMaker API interface endpoint to it (about $7.30 per AZ per month), the only service
+   * the gate calls.
+   *
+   * @default - the gate runs outside a VPC (it only calls the SageMaker API, over TLS with IAM)
+   */
+  readonly network?: MlNetwork;
 
   /**
    * The key that encrypts the gate function's log group.
@@ -320,6 +330,18 @@ export class RetrainingTriggers extends Construct {
     iam.Grant.addToPrincipal({ grantee: role, actions: ['sagemaker:ListPipelineExecutions'], resourceArns: [this.pipeline.pipelineArn] });
     this.pipeline.grantStartExecution(role);
     this.logGroup.grantWrite(role);
+    if (props.network) {
+      // What Lambda needs to attach the function to the VPC (the statements of AWS's
+      // AWSLambdaVPCAccessExecutionRole); these EC2 actions take no resource for this use.
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+      acknowledgeWildcards(role, [], ['*'],
+        'The network-interface actions Lambda needs to attach the gate to the VPC (AWSLambdaVPCAccessExecutionRole) have no resource for this use.');
+      props.network.addInterfaceEndpoint(MlInterfaceEndpoint.SAGEMAKER_API);
+    }
 
     const source = path.join(__dirname, 'handlers', 'start-pipeline-gate');
     const entry = fs.existsSync(`${source}.ts`) ? `${source}.ts` : `${source}.js`;
@@ -332,6 +354,9 @@ export class RetrainingTriggers extends Construct {
       timeout: Duration.seconds(60),
       role,
       logGroup: this.logGroup,
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.vpcSubnets,
+      securityGroups: props.network ? [props.network.jobSecurityGroup] : undefined,
       reservedConcurrentExecutions: (props.reserveConcurrency ?? true) ? 1 : undefined,
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 2,
@@ -352,10 +377,13 @@ export class RetrainingTriggers extends Construct {
       acknowledgeNag(fn, 'LambdaConcurrency', COMPLIANCE_PACKS,
         'Reserved concurrency was turned off (reserveConcurrency: false) for an account whose quota cannot reserve any; the gate\'s bound on executions comes from its idempotency tokens, not from concurrency.');
     }
-    acknowledgeNag(fn, 'LambdaInsideVPC', COMPLIANCE_PACKS,
-      'The gate only calls the SageMaker API (ListPipelineExecutions, StartPipelineExecution) and reads no data; outside a VPC it needs no NAT or SageMaker API interface endpoint.');
-    acknowledgeControlTower(fn, ControlTowerControl.LAMBDA_PR_3,
-      'The gate only calls the SageMaker API and reads no data; in the platform\'s isolated VPC it would need a SageMaker API interface endpoint (about $14.60/month) for two calls per trigger event.');
+    fn.node.addDependency(role);
+    if (!props.network) {
+      acknowledgeNag(fn, 'LambdaInsideVPC', COMPLIANCE_PACKS,
+        'The gate only calls the SageMaker API (ListPipelineExecutions, StartPipelineExecution) and reads no data; outside a VPC it needs no NAT or SageMaker API interface endpoint. A VPC is one prop away (network).');
+      acknowledgeControlTower(fn, ControlTowerControl.LAMBDA_PR_3,
+        'The gate only calls the SageMaker API and reads no data; in the platform\'s isolated VPC it would need a SageMaker API interface endpoint (about $14.60/month) for two calls per trigger event. A VPC is one prop away (network).');
+    }
     return fn;
   }
 }

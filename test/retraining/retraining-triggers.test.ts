@@ -6,6 +6,7 @@ import { LakeEtlJob } from '../../lib/etl';
 import { MlAlarms } from '../../lib/monitoring';
 import { Pipeline } from '../../lib/pipelines';
 import { ModelPackageGroup } from '../../lib/registry';
+import { MlNetwork } from '../../lib/security/network';
 import { RetrainingTriggers, RetrainingTriggersProps } from '../../lib/retraining';
 import { expectNoFindings, testApp } from '../harness';
 import {
@@ -152,6 +153,23 @@ test('reserved concurrency can be turned off for accounts that cannot reserve an
   const { stack } = stackWith({ reserveConcurrency: false });
   Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent(), Environment: Match.anyValue() });
   expectNoFindings(stack.node.root as any);
+});
+
+test('in a network: the gate runs in its subnets and job security group, with the SageMaker API interface endpoint, and stays clean', () => {
+  const app = testApp();
+  const stack = new Stack(app, 'InVpc', { env: ENV });
+  const network = new MlNetwork(stack, 'Network');
+  new RetrainingTriggers(stack, 'Triggers', {
+    pipeline: Pipeline.fromPipelineName(stack, 'ModelBuild', 'churn-model-build'),
+    schedule: events.Schedule.rate(Duration.days(7)),
+    network,
+  });
+  const template = Template.fromStack(stack);
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkJobSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
+  });
+  template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.sagemaker.api', VpcEndpointType: 'Interface' });
+  expectNoFindings(app);
 });
 
 test('fails when no trigger is given', () => {
