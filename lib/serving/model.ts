@@ -8,10 +8,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { MODEL_ROLE_WILDCARDS } from './model-internal';
+import { IModelPackageGroup } from '../registry/model-package-group-ref';
 import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
-import { invalidProp, isUnresolved } from '../security/validation';
+import { invalidProp, isUnresolved, validateIntegerRange } from '../security/validation';
 
 /**
  * A SageMaker model an endpoint variant can serve.
@@ -129,6 +130,23 @@ export abstract class ModelSource {
         'It must be a model package ARN: arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>.');
     }
     return new PackageSource(modelPackageArn, options);
+  }
+
+  /**
+   * A version of a model package group, e.g. `ModelSource.fromModelPackageVersion(group, 3)`:
+   * the package `model-package/<group>/<version>` in the group's account and region.
+   */
+  public static fromModelPackageVersion(group: IModelPackageGroup, version: number, options: ModelPackageSourceOptions = {}): ModelSource {
+    // ModelPackageVersion: minimum 1 (SageMaker API Reference, ModelPackageSummary).
+    validateIntegerRange('ModelSource.fromModelPackageVersion(version)', version, 1, Number.MAX_SAFE_INTEGER);
+    const arn = Stack.of(group).formatArn({
+      service: 'sagemaker',
+      account: group.env.account,
+      region: group.env.region,
+      resource: 'model-package',
+      resourceName: `${group.modelPackageGroupName}/${version}`,
+    });
+    return new PackageSource(arn, options);
   }
 
   /**

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { MlAlarms } from '../../lib/monitoring';
+import { ModelPackageGroup } from '../../lib/registry';
 import { MlNetwork } from '../../lib/security/network';
 import { PlatformRole } from '../../lib/security/platform-role';
 import {
@@ -55,6 +56,16 @@ describe('InferenceModel', () => {
       VpcConfig: { Subnets: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
       PrimaryContainer: Match.objectLike({ Environment: { SAGEMAKER_PROGRAM: 'inference.py' } }),
     });
+  });
+
+  test('a model from a version of a registry group', () => {
+    const stack = new Stack(undefined, 'S', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const group = ModelPackageGroup.fromModelPackageGroupName(stack, 'Group', 'churn');
+    new InferenceModel(stack, 'Model', { source: ModelSource.fromModelPackageVersion(group, 7) });
+    Template.fromStack(stack).hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: { ModelPackageName: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:eu-west-1:111111111111:model-package/churn/7']] } },
+    });
+    expect(() => ModelSource.fromModelPackageVersion(group, 0)).toThrow(/Invalid ModelSource.fromModelPackageVersion\(version\): received 0/);
   });
 
   test('fails when a model package ARN is malformed', () => {
