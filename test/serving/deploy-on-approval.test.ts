@@ -1,9 +1,11 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ModelPackageGroup } from '../../lib/registry';
 import { DeployOnApproval, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource } from '../../lib/serving';
 import { APPROVED_SAMPLE, AWS_DOCS_SAMPLE, matches } from './approval-events';
-import { expectNoFindings, testStack } from '../harness';
+import { expectNoFindings, testApp, testStack } from '../harness';
 
 const GROUP = 'versionedmp-p-idy6c3e1fiqj';
 const INITIAL = 'arn:aws:sagemaker:us-east-2:123456789012:model-package/versionedmp-p-idy6c3e1fiqj/1';
@@ -95,4 +97,19 @@ test('fails when two DeployOnApproval share a parameter name', () => {
   new DeployOnApproval(stack, 'A', { modelPackageGroup: group, initialModelPackageArn, parameterName: 'ChurnModel' });
   expect(() => new DeployOnApproval(stack, 'B', { modelPackageGroup: group, initialModelPackageArn, parameterName: 'ChurnModel' }))
     .toThrow(/Invalid DeployOnApprovalProps.parameterName: received 'ChurnModel'. The stack already has a construct with this id/);
+});
+
+test('the function bundles with esbuild (no Docker) into one small file that takes the AWS SDK from the Lambda runtime', () => {
+  const app = testApp({ bundle: true });
+  const stack = new Stack(app, 'Bundled');
+  const group = ModelPackageGroup.fromModelPackageGroupName(stack, 'Group', GROUP);
+  new DeployOnApproval(stack, 'Deploy', { modelPackageGroup: group, initialModelPackageArn: INITIAL });
+  const assembly = app.synth();
+  const bundles = fs.readdirSync(assembly.directory).filter(d => d.startsWith('asset.'))
+    .map(d => path.join(assembly.directory, d, 'index.js')).filter(f => fs.existsSync(f));
+  expect(bundles).toHaveLength(1);
+  const code = fs.readFileSync(bundles[0], 'utf-8');
+  expect(code).toContain('UpdateStackCommand');
+  expect(code).toMatch(/require\("@aws-sdk\/client-cloudformation"\)/);
+  expect(code.length).toBeLessThan(20_000);
 });
