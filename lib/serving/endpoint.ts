@@ -87,9 +87,9 @@ export interface DataCaptureOptions {
   readonly jsonContentTypes?: string[];
 
   /**
-   * The KMS key SageMaker encrypts captured data with (the bucket's key, typically).
+   * The KMS key SageMaker encrypts captured data with; the models' roles may encrypt with it.
    *
-   * @default - the bucket's default encryption
+   * @default - the bucket's key when the bucket construct knows it, else the bucket's default encryption
    */
   readonly encryptionKey?: kms.IKey;
 }
@@ -116,9 +116,9 @@ export interface AsyncInferenceOptions {
   readonly failurePrefix?: string;
 
   /**
-   * The KMS key results are encrypted with.
+   * The KMS key results are encrypted with; the models' roles may encrypt with it.
    *
-   * @default - the bucket's default encryption
+   * @default - the bucket's key when the bucket construct knows it, else the bucket's default encryption
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -431,6 +431,7 @@ export class InferenceEndpoint extends InferenceEndpointBase {
     const capture = props.dataCapture;
     let dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined;
     if (capture) {
+      const captureKey = capture.encryptionKey ?? capture.bucket.encryptionKey;
       const prefix = capture.prefix ?? 'artifacts/data-capture/';
       const options = [
         ...(capture.captureInput ?? true ? [{ captureMode: 'Input' }] : []),
@@ -440,7 +441,7 @@ export class InferenceEndpoint extends InferenceEndpointBase {
         enableCapture: true,
         initialSamplingPercentage: capture.samplingPercentage ?? 100,
         destinationS3Uri: capture.bucket.s3UrlForObject(prefix.replace(/\/$/, '')),
-        kmsKeyId: capture.encryptionKey?.keyArn,
+        kmsKeyId: captureKey?.keyArn,
         captureOptions: options,
         captureContentTypeHeader: {
           csvContentTypes: capture.csvContentTypes ?? ['text/csv'],
@@ -449,13 +450,14 @@ export class InferenceEndpoint extends InferenceEndpointBase {
       };
       for (const variant of props.variants) {
         capture.bucket.grantPut(variant.model, `${prefix}*`);
-        capture.encryptionKey?.grantEncrypt(variant.model);
+        captureKey?.grantEncrypt(variant.model);
       }
     }
 
     const asyncOptions = props.asyncInference;
     let asyncInferenceConfig: sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty | undefined;
     if (asyncOptions) {
+      const asyncKey = asyncOptions.encryptionKey ?? asyncOptions.bucket.encryptionKey;
       const output = asyncOptions.outputPrefix ?? 'artifacts/async-inference/output/';
       const failure = asyncOptions.failurePrefix ?? 'artifacts/async-inference/failures/';
       asyncInferenceConfig = {
@@ -464,7 +466,7 @@ export class InferenceEndpoint extends InferenceEndpointBase {
         outputConfig: {
           s3OutputPath: asyncOptions.bucket.s3UrlForObject(output),
           s3FailurePath: asyncOptions.bucket.s3UrlForObject(failure),
-          kmsKeyId: asyncOptions.encryptionKey?.keyArn,
+          kmsKeyId: asyncKey?.keyArn,
           notificationConfig: asyncOptions.successTopic || asyncOptions.errorTopic ? {
             successTopic: asyncOptions.successTopic?.topicArn,
             errorTopic: asyncOptions.errorTopic?.topicArn,
@@ -476,7 +478,7 @@ export class InferenceEndpoint extends InferenceEndpointBase {
         asyncOptions.bucket.grantPut(variant.model, `${failure}*`);
         // The request payload is uploaded by the caller under any key the caller chooses; the
         // model reads it with its role (grant the input location with bucket.grantRead).
-        asyncOptions.encryptionKey?.grantEncrypt(variant.model);
+        asyncKey?.grantEncrypt(variant.model);
         asyncOptions.successTopic?.grantPublish(variant.model);
         asyncOptions.errorTopic?.grantPublish(variant.model);
       }

@@ -355,6 +355,24 @@ describe('InferenceEndpoint: real-time', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::SageMaker::EndpointConfig', { KmsKeyId: Match.absent() });
   });
 
+  test('data capture and async output use the bucket\'s key by default, and the model may encrypt with it', () => {
+    const stack = testStack();
+    const model = packageModel(stack);
+    const key = new kms.Key(stack, 'LakeKey');
+    const bucket = new s3.Bucket(stack, 'Lake', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
+    new InferenceEndpoint(stack, 'Endpoint', { variants: [EndpointVariant.instances({ model })], dataCapture: { bucket }, asyncInference: { bucket } });
+    const t = Template.fromStack(stack);
+    const keyArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeKey'), 'Arn'] };
+    t.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      DataCaptureConfig: Match.objectLike({ KmsKeyId: keyArn }),
+      AsyncInferenceConfig: { OutputConfig: Match.objectLike({ KmsKeyId: keyArn }) },
+    });
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ModelRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['kms:Encrypt']), Resource: keyArn })]) },
+    });
+  });
+
   test('fails when data capture values are out of range', () => {
     const stack = testStack();
     const model = packageModel(stack);
