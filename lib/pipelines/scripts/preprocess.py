@@ -225,7 +225,7 @@ def parse_args(argv=None):
         type=int,
         default=MODULE_BUCKET_ROWS,
         help="features-module mode: input rows per compute_features call (ids hashed into "
-        "buckets; bounds the module's memory); default 500000",
+        "buckets; bounds the module's memory); default 200000",
     )
     parser.add_argument("--validation-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
@@ -524,7 +524,7 @@ def latest_row_per_id(raw, id_column, event_time_column):
 
 
 #: Input rows per compute_features call in features-module mode.
-MODULE_BUCKET_ROWS = 500_000
+MODULE_BUCKET_ROWS = 200_000
 
 
 def _downcast_integers(frame, skip):
