@@ -11,6 +11,7 @@ import {
   DataLake, FailStep, FeatureGroup, FeatureGroupProps, FeatureIngestion, FeatureType, LakeCatalog, LakeCrawler,
   LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlNetwork, MlPlatform,
   ModelPackageGroup, PartitionKey, Pipeline, PlatformRole, StepImage, StreamingIngestion,
+  DeployOnApproval, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource,
 } from '../../lib';
 
 /**
@@ -393,7 +394,57 @@ export const FIXTURES: Record<string, Fixture> = {
     build: s => new ModelExplainabilityMonitor(s, 'Monitor', { endpointName: 'churn', outputBucket: lake(s).bucket, analysisConfigS3Uri: 's3://acme/shap/analysis_config.json' }),
     probes: [],
   },
+  InferenceModel: {
+    build: s => servingModel(s),
+    probes: [
+      { prop: 'InferenceModelProps.modelName', resourceType: 'AWS::SageMaker::Model', propertyPath: 'ModelName', chars: NAME, apply: (s, v) => servingModel(s, { modelName: v }) },
+    ],
+  },
+  InferenceEndpoint: {
+    build: s => new InferenceEndpoint(s, 'Endpoint', { variants: [EndpointVariant.serverless({ model: servingModel(s) })] }),
+    probes: [
+      {
+        prop: 'InferenceEndpointProps.endpointName', resourceType: 'AWS::SageMaker::Endpoint', propertyPath: 'EndpointName', chars: NAME,
+        apply: (s, v) => new InferenceEndpoint(s, 'Endpoint', { endpointName: v, variants: [EndpointVariant.serverless({ model: servingModel(s) })] }),
+      },
+      {
+        prop: 'ServerlessVariantProps.maxConcurrency', resourceType: 'AWS::SageMaker::EndpointConfig', propertyPath: 'ProductionVariants[].ServerlessConfig.MaxConcurrency',
+        apply: (s, v) => new InferenceEndpoint(s, 'Endpoint', { variants: [EndpointVariant.serverless({ model: servingModel(s), maxConcurrency: v })] }),
+      },
+      {
+        prop: 'ServerlessVariantProps.provisionedConcurrency', resourceType: 'AWS::SageMaker::EndpointConfig', propertyPath: 'ProductionVariants[].ServerlessConfig.ProvisionedConcurrency',
+        apply: (s, v) => new InferenceEndpoint(s, 'Endpoint', { variants: [EndpointVariant.serverless({ model: servingModel(s), maxConcurrency: 200, provisionedConcurrency: v })] }),
+      },
+      {
+        prop: 'InstanceVariantProps.initialInstanceCount', resourceType: 'AWS::SageMaker::EndpointConfig', propertyPath: 'ProductionVariants[].InitialInstanceCount',
+        apply: (s, v) => new InferenceEndpoint(s, 'Endpoint', { variants: [EndpointVariant.instances({ model: servingModel(s), initialInstanceCount: v })] }),
+      },
+      {
+        prop: 'DataCaptureOptions.samplingPercentage', resourceType: 'AWS::SageMaker::EndpointConfig', propertyPath: 'DataCaptureConfig.InitialSamplingPercentage',
+        apply: (s, v) => new InferenceEndpoint(s, 'Endpoint', {
+          variants: [EndpointVariant.instances({ model: servingModel(s) })], dataCapture: { bucket: lake(s).bucket, samplingPercentage: v },
+        }),
+      },
+    ],
+  },
+  DeployOnApproval: {
+    build: s => {
+      const deploy = new DeployOnApproval(s, 'Deploy', {
+        modelPackageGroup: ModelPackageGroup.fromModelPackageGroupName(s, 'Group', 'churn-models'),
+        initialModelPackageArn: 'arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-models/1',
+      });
+      // The parameter is there to be served (unreferenced, CloudFormation Validate warns W2001).
+      new InferenceModel(s, 'Model', { source: ModelSource.fromModelPackageArn(deploy.modelPackageArn) });
+    },
+    // Its one string prop names a template parameter, not a resource property.
+    probes: [],
+  },
 };
+
+/** A model from a registry package, for the serving fixtures. */
+function servingModel(stack: Stack, props: Record<string, unknown> = {}): InferenceModel {
+  return new InferenceModel(stack, 'Model', { source: ModelSource.fromModelPackageArn('arn:aws:sagemaker:eu-west-1:111111111111:model-package/churn-models/1'), ...props });
+}
 
 const RULES = 'Rules = [ IsComplete "order_id" ]';
 
