@@ -1,6 +1,7 @@
 import * as sagemakerAlpha from '@aws-cdk/aws-sagemaker-alpha';
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as fc from 'fast-check';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -440,5 +441,40 @@ describe('InferenceEndpoint: async and multi-model', () => {
     const model = packageModel(stack);
     expect(() => new InferenceEndpoint(stack, 'E', { variants: [EndpointVariant.instances({ model })], asyncInference: { bucket, maxConcurrentInvocationsPerInstance: 1001 } }))
       .toThrow(/Invalid AsyncInferenceOptions.maxConcurrentInvocationsPerInstance: received 1001. It must be a whole number from 1 to 1000./);
+  });
+});
+
+describe('rules hold for every value (fast-check)', () => {
+  test('a serverless variant accepts exactly 1 to 6 whole GiB of memory and 1 to 200 concurrency', () => {
+    const stack = testStack();
+    const model = packageModel(stack);
+    fc.assert(fc.property(fc.integer({ min: 0, max: 8192 }), fc.integer({ min: -5, max: 300 }), (mb, concurrency) => {
+      const ok = [1024, 2048, 3072, 4096, 5120, 6144].includes(mb) && concurrency >= 1 && concurrency <= 200;
+      const build = () => EndpointVariant.serverless({ model, memorySize: Size.mebibytes(mb), maxConcurrency: concurrency });
+      if (ok) {
+        expect(build).not.toThrow();
+      } else {
+        expect(build).toThrow(/Invalid ServerlessVariantProps\.(memorySize|maxConcurrency)/);
+      }
+    }));
+  });
+
+  test('a canary or linear batch in instances is checked against the variant\'s instance count', () => {
+    const stack = testStack();
+    const model = packageModel(stack);
+    let i = 0;
+    fc.assert(fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }), fc.boolean(), (count, size, canary) => {
+      const percent = (100 * size) / count;
+      const ok = canary ? percent <= 50 : percent >= 10 && percent <= 50;
+      const build = () => new InferenceEndpoint(stack, `E${i++}`, {
+        variants: [EndpointVariant.instances({ model, initialInstanceCount: count })],
+        deployment: canary ? DeploymentStrategy.canary({ canarySize: CapacitySize.instances(size) }) : DeploymentStrategy.linear({ stepSize: CapacitySize.instances(size) }),
+      });
+      if (ok) {
+        expect(build).not.toThrow();
+      } else {
+        expect(build).toThrow(/Invalid DeploymentStrategy \((CANARY|LINEAR)\) batch size/);
+      }
+    }), { numRuns: 60 });
   });
 });
