@@ -40,9 +40,22 @@ ModelMetrics.ModelQuality.Statistics::
           "false_positive_rates": [0.0, ...], "true_positive_rates": [0.0, ...]},
         "precision_recall_curve": {"precisions": [...], "recalls": [...]},  # <= --curve-points each
         "auc": {"value": 0.8532, "standard_deviation": 0.0036},
-        "f0_5": {...}, "f1": {...}, "f2": {...}
+        "f0_5": {...}, "f1": {...}, "f2": {...},
+        "brier_score": {...}, "expected_calibration_error": {...}, "top_decile_lift": {...}
       }
     }
+
+Calibration and lift, the figures a team acting on the scores uses (not in Model Monitor's
+list; the Model Registry shows them with the others):
+
+- ``brier_score``: the mean of (probability - label)^2 (0 is perfect; always predicting the
+  positive rate p scores p(1 - p)).
+- ``expected_calibration_error``: ``--calibration-bins`` (10) equal-width probability bins,
+  bin = min(floor(probability * bins), bins - 1); the sum over non-empty bins of
+  (rows in bin / rows) * |positive rate in bin - mean probability in bin|.
+- ``top_decile_lift``: the positive rate of the ceil(rows / 10) highest-scored rows divided by
+  the positive rate of all rows (ties at the cut broken by row order); 1 is no better than
+  random, 1 / positive rate the best possible.
 
 Every scalar metric is {"value": float, "standard_deviation": float or "NaN"}. As Model
 Monitor does, the standard deviation is computed only with at least 200 rows: the metric
@@ -75,6 +88,7 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.metrics import (
     accuracy_score,
+    brier_score_loss,
     confusion_matrix,
     fbeta_score,
     precision_recall_curve,
@@ -104,7 +118,11 @@ def parse_args(argv=None):
     parser.add_argument("--random-seed", type=int, default=42)
     parser.add_argument("--curve-points", type=int, default=201,
                         help="most points kept per curve in evaluation.json (at least 2)")
+    parser.add_argument("--calibration-bins", type=int, default=10,
+                        help="equal-width probability bins of the expected calibration error")
     args = parser.parse_args(argv)
+    if args.calibration_bins < 1:
+        fail(f"--calibration-bins must be at least 1, got {args.calibration_bins}")
     if args.curve_points < 2:
         fail(f"--curve-points must be at least 2, got {args.curve_points}")
     if not 0 < args.threshold < 1:
@@ -204,7 +222,26 @@ def read_test(test_dir):
     return labels.astype(int), data.iloc[:, 1:].to_numpy(dtype=float)
 
 
-def scalar_metrics(labels, scores, threshold):
+def expected_calibration_error(labels, scores, bins=10):
+    """Sum over equal-width probability bins of (share of rows) * |positive rate - mean score|."""
+    labels, scores = np.asarray(labels, dtype=float), np.asarray(scores, dtype=float)
+    index = np.minimum((scores * bins).astype(int), bins - 1)
+    rows = np.bincount(index, minlength=bins)
+    positives = np.bincount(index, weights=labels, minlength=bins)
+    score_sums = np.bincount(index, weights=scores, minlength=bins)
+    used = rows > 0
+    return float(np.abs(positives[used] - score_sums[used]).sum() / len(labels))
+
+
+def top_decile_lift(labels, scores):
+    """Positive rate of the ceil(n / 10) highest scores over the positive rate of all rows."""
+    labels = np.asarray(labels, dtype=float)
+    top = int(np.ceil(len(labels) / 10))
+    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:top]
+    return float(labels[order].mean() / labels.mean())
+
+
+def scalar_metrics(labels, scores, threshold, calibration_bins=10):
     predicted = (scores >= threshold).astype(int)
     matrix = confusion_matrix(labels, predicted, labels=[0, 1])
     tn, fp, fn, tp = (int(v) for v in matrix.ravel())
@@ -221,10 +258,13 @@ def scalar_metrics(labels, scores, threshold):
         "f0_5": fbeta_score(labels, predicted, beta=0.5, zero_division=0),
         "f1": fbeta_score(labels, predicted, beta=1.0, zero_division=0),
         "f2": fbeta_score(labels, predicted, beta=2.0, zero_division=0),
+        "brier_score": brier_score_loss(labels, scores),
+        "expected_calibration_error": expected_calibration_error(labels, scores, calibration_bins),
+        "top_decile_lift": top_decile_lift(labels, scores),
     }
 
 
-def standard_deviations(labels, scores, threshold, seed):
+def standard_deviations(labels, scores, threshold, seed, calibration_bins=10):
     if len(labels) < MIN_ROWS_FOR_STD:
         return {}
     rng = np.random.default_rng(seed)
@@ -234,7 +274,7 @@ def standard_deviations(labels, scores, threshold, seed):
         index = rng.choice(len(labels), size=size, replace=False)
         if len(np.unique(labels[index])) < 2:
             return {}
-        samples.append(scalar_metrics(labels[index], scores[index], threshold))
+        samples.append(scalar_metrics(labels[index], scores[index], threshold, calibration_bins))
     return {name: float(np.std([s[name] for s in samples])) for name in samples[0]}
 
 
@@ -267,8 +307,8 @@ def main(argv=None):
             fail(f"test data has {features.shape[1]} features, the model expects {expected}")
         scores = predict(boosters, features)
 
-    values = scalar_metrics(labels, scores, args.threshold)
-    deviations = standard_deviations(labels, scores, args.threshold, args.random_seed)
+    values = scalar_metrics(labels, scores, args.threshold, args.calibration_bins)
+    deviations = standard_deviations(labels, scores, args.threshold, args.random_seed, args.calibration_bins)
     predicted = (scores >= args.threshold).astype(int)
     matrix = confusion_matrix(labels, predicted, labels=[0, 1])
     fpr, tpr, _ = roc_curve(labels, scores)
