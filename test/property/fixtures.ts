@@ -6,7 +6,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Fixture } from './harness';
 import {
-  AthenaWorkgroup, BatchArrival, DataQualityMonitor, ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor,
+  AthenaWorkgroup, EndpointAlarms, BatchArrival, DataQualityMonitor, ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor,
   MonitoringProblemType, RetrainingTriggers, ChurnEtlJob, ChurnFeatureStore, ChurnModelBuildPipeline, ChurnPlatform, ChurnSchema,
   DataLake, FailStep, FeatureGroup, FeatureGroupProps, FeatureIngestion, FeatureType, LakeCatalog, LakeCrawler,
   LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlNetwork, MlPlatform,
@@ -439,7 +439,23 @@ export const FIXTURES: Record<string, Fixture> = {
     // Its one string prop names a template parameter, not a resource property.
     probes: [],
   },
+  EndpointAlarms: {
+    build: s => endpointAlarms(s),
+    // Thresholds and periods go through MlAlarms.addAlarm (probed on MlAlarms).
+    probes: [
+      {
+        prop: 'EndpointAlarmsProps.variantNames', resourceType: 'AWS::CloudWatch::Alarm', propertyPath: 'Dimensions[].Value', chars: NAME,
+        apply: (s, v) => endpointAlarms(s, { variantNames: [v] }),
+      },
+    ],
+  },
 };
+
+function endpointAlarms(stack: Stack, props: Record<string, unknown> = {}): EndpointAlarms {
+  return new EndpointAlarms(stack, 'EndpointAlarms', {
+    alarms: new MlAlarms(stack, 'Alarms'), endpoint: InferenceEndpoint.fromEndpointName(stack, 'Endpoint', 'churn'), variantNames: ['AllTraffic'], ...props,
+  });
+}
 
 /** A model from a registry package, for the serving fixtures. */
 function servingModel(stack: Stack, props: Record<string, unknown> = {}): InferenceModel {
