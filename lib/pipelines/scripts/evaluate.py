@@ -57,6 +57,12 @@ list; the Model Registry shows them with the others):
   the positive rate of all rows (ties at the cut broken by row order); 1 is no better than
   random, 1 / positive rate the best possible.
 
+Champion mode (a champion/challenger gate): with ``--auc-tolerance T`` the script is scoring
+the champion (the approved model) on the challenger's test split, and adds what a challenger
+must reach, so the pipeline's Condition step needs no arithmetic::
+
+    "champion_challenger": {"auc_tolerance": T, "lowest_accepted_auc": {"value": <auc> - T}}
+
 Every scalar metric is {"value": float, "standard_deviation": float or "NaN"}. As Model
 Monitor does, the standard deviation is computed only with at least 200 rows: the metric
 on 5 random 80% samples (seeded), else "NaN". Predicted label = 1 when the predicted
@@ -120,7 +126,11 @@ def parse_args(argv=None):
                         help="most points kept per curve in evaluation.json (at least 2)")
     parser.add_argument("--calibration-bins", type=int, default=10,
                         help="equal-width probability bins of the expected calibration error")
+    parser.add_argument("--auc-tolerance", type=float, default=None,
+                        help="champion mode: also write champion_challenger.lowest_accepted_auc = AUC - this")
     args = parser.parse_args(argv)
+    if args.auc_tolerance is not None and not 0 <= args.auc_tolerance < 1:
+        fail(f"--auc-tolerance must be from 0 to 1 (excluded), got {args.auc_tolerance}")
     if args.calibration_bins < 1:
         fail(f"--calibration-bins must be at least 1, got {args.calibration_bins}")
     if args.curve_points < 2:
@@ -335,6 +345,13 @@ def main(argv=None):
                 "recalls": rounded(recalls),
             }
     report = {"binary_classification_metrics": metrics}
+    if args.auc_tolerance is not None:
+        report["champion_challenger"] = {
+            "auc_tolerance": args.auc_tolerance,
+            "lowest_accepted_auc": {"value": float(values["auc"]) - args.auc_tolerance},
+        }
+        print(f"Champion mode: a challenger needs a test AUC of at least "
+              f"{report['champion_challenger']['lowest_accepted_auc']['value']:.4f}")
 
     os.makedirs(args.output_dir, exist_ok=True)
     path = os.path.join(args.output_dir, "evaluation.json")

@@ -96,3 +96,60 @@ def test_telco_calibration_and_lift_are_plausible_and_exact(evaluation, mb_prep,
     assert ece == pytest.approx(sum(gaps) / len(labels), abs=1e-4)
     for name in ("brier_score", "expected_calibration_error", "top_decile_lift"):
         assert isinstance(evaluation[name]["standard_deviation"], float), name
+
+
+# --- champion mode (the champion/challenger gate of the model-build pipeline) ---------------
+
+
+def _evaluate(tmp_path_factory, model_dir, test_dir, *extra):
+    out = tmp_path_factory.mktemp("champion-evaluation")
+    _mb_run("evaluate.py", "--model-dir", model_dir, "--test-dir", test_dir, "--output-dir", out, *extra)
+    return json.loads((out / "evaluation.json").read_text())
+
+
+def _gate(challenger, champion, champion_found, threshold):
+    """ChurnModelBuildPipeline's CheckAuc: challenger >= lowest_accepted_auc AND
+    (champion_found == 'true' OR challenger >= AucThreshold)."""
+    auc = challenger["binary_classification_metrics"]["auc"]["value"]
+    lowest = champion["champion_challenger"]["lowest_accepted_auc"]["value"]
+    return auc >= lowest and (champion_found == "true" or auc >= threshold)
+
+
+def test_champion_mode_writes_the_lowest_accepted_auc(tmp_path_factory, mb_prep, mb_model, evaluation):  # noqa: F811
+    report = _evaluate(tmp_path_factory, mb_model["dir"], mb_prep["dirs"]["test"], "--auc-tolerance", "0.035")
+    auc = report["binary_classification_metrics"]["auc"]["value"]
+    assert report["champion_challenger"] == {"auc_tolerance": 0.035, "lowest_accepted_auc": {"value": auc - 0.035}}
+    # Without a champion the pipeline scores the challenger itself in champion mode: the same
+    # AUC to the last bit, so the comparison holds and only AucThreshold decides.
+    assert auc == evaluation["auc"]["value"]
+    challenger = {"binary_classification_metrics": evaluation}
+    assert _gate(challenger, report, "false", 0.75)
+    assert not _gate(challenger, report, "false", auc + 1e-9)
+    # With a tolerance of 0 the challenger equal to the champion still passes (>=).
+    report0 = _evaluate(tmp_path_factory, mb_model["dir"], mb_prep["dirs"]["test"], "--auc-tolerance", "0")
+    assert _gate(challenger, report0, "true", 0.99)
+
+
+def test_champion_mode_rejects_a_clearly_worse_challenger(tmp_path_factory, mb_prep, mb_model):  # noqa: F811
+    # A weak challenger: one depth-1 tree on the same split.
+    train = np.loadtxt(mb_prep["dirs"]["train"] / "train.csv", delimiter=",")
+    weak = xgb.train({"objective": "binary:logistic", "max_depth": 1, "nthread": 1},
+                     xgb.DMatrix(train[:, 1:], label=train[:, 0]), num_boost_round=1)
+    weak_dir = tmp_path_factory.mktemp("weak-model")
+    weak.save_model(str(weak_dir / "xgboost-model"))
+    challenger = _evaluate(tmp_path_factory, weak_dir, mb_prep["dirs"]["test"])
+    champion = _evaluate(tmp_path_factory, mb_model["dir"], mb_prep["dirs"]["test"], "--auc-tolerance", "0.035")
+    weak_auc = challenger["binary_classification_metrics"]["auc"]["value"]
+    assert weak_auc < champion["champion_challenger"]["lowest_accepted_auc"]["value"]
+    assert not _gate(challenger, champion, "true", 0.6)
+    # The threshold alone (an empty group: the challenger scored against itself) registers it.
+    assert weak_auc >= 0.6
+    itself = _evaluate(tmp_path_factory, weak_dir, mb_prep["dirs"]["test"], "--auc-tolerance", "0.035")
+    assert _gate(challenger, itself, "false", 0.6)
+
+
+@pytest.mark.parametrize("value", ["-0.01", "1", "1.5"])
+def test_auc_tolerance_must_be_from_0_to_1(tmp_path, value):
+    result = _mb_run("evaluate.py", "--model-dir", tmp_path, "--test-dir", tmp_path, "--auc-tolerance", value, check=False)
+    assert result.returncode == 1
+    assert f"--auc-tolerance must be from 0 to 1 (excluded), got {float(value)}" in result.stderr
