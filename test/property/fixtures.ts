@@ -9,7 +9,7 @@ import {
   AthenaWorkgroup, EndpointAlarms, BatchArrival, DataQualityMonitor, ModelBiasMonitor, ModelExplainabilityMonitor, ModelQualityMonitor,
   MonitoringProblemType, RetrainingTriggers, ChurnEtlJob, ChurnFeatureStore, ChurnModelBuildPipeline, ChurnPlatform, ChurnSchema,
   DataLake, FailStep, FeatureGroup, FeatureGroupProps, FeatureIngestion, FeatureType, LakeCatalog, LakeCrawler,
-  LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlNetwork, MlPlatform,
+  LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlDashboard, MlNetwork, MlPlatform,
   ModelPackageGroup, PartitionKey, Pipeline, PlatformRole, StepImage, StreamingIngestion,
   DeployOnApproval, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource,
 } from '../../lib';
@@ -447,6 +447,12 @@ export const FIXTURES: Record<string, Fixture> = {
         prop: 'EndpointAlarmsProps.variantNames', resourceType: 'AWS::CloudWatch::Alarm', propertyPath: 'Dimensions[].Value', chars: NAME,
         apply: (s, v) => endpointAlarms(s, { variantNames: [v] }),
       },
+    ],
+  },
+  MlDashboard: {
+    build: s => new MlDashboard(s, 'Dashboard', { alarms: new MlAlarms(s, 'Alarms') }),
+    probes: [
+      { prop: 'MlDashboardProps.dashboardName', resourceType: 'AWS::CloudWatch::Dashboard', propertyPath: 'DashboardName', chars: LOWER, apply: (s, v) => new MlDashboard(s, 'Dashboard', { dashboardName: v }) },
     ],
   },
 };
