@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, CfnParameter, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnCondition, CfnParameter, CfnResource, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { alarmPrefix } from '../monitoring/alarm-ids';
 import { IModelPackageGroup } from '../registry/model-package-group-ref';
 import { acknowledgeControlTower, acknowledgeNag, COMPLIANCE_PACKS, ControlTowerControl, nagFindingName, NagPack } from '../security/acknowledge';
@@ -28,8 +28,13 @@ export interface DeployOnApprovalProps {
    * The package version deployed until one is approved (the parameter's default), e.g. the
    * currently approved version. A later `cdk deploy` keeps the parameter's previous value
    * (the CDK CLI reuses previous parameter values unless `--parameters` names it).
+   *
+   * @default - none: the parameter defaults to `DeployOnApproval.NO_PACKAGE` (`'none'`: no
+   *   package yet, e.g. on the first deploy of a platform that has trained nothing), and the
+   *   resources given to `deployOnlyWhenApproved` (the model and endpoint) exist only once it
+   *   names a package
    */
-  readonly initialModelPackageArn: string;
+  readonly initialModelPackageArn?: string;
 
   /**
    * The stack parameter's name (its logical id), used in `cdk deploy --parameters <name>=<arn>`.
@@ -90,6 +95,14 @@ const STACK_ACTIONS = ['cloudformation:DescribeStacks', 'cloudformation:UpdateSt
  * const model = new InferenceModel(this, 'Model', { source: ModelSource.fromModelPackageArn(deploy.modelPackageArn) });
  */
 export class DeployOnApproval extends Construct {
+  /**
+   * The parameter's value while no package is deployed (without `initialModelPackageArn`).
+   * Not `''`: CloudFormation Validate checks a parameter's default against every property
+   * that references it (ignoring resource conditions), and `'none'` is a valid
+   * `ModelPackageName`, so the template validates without acknowledgements.
+   */
+  public static readonly NO_PACKAGE = 'none';
+
   /** The approved package ARN (the parameter's value). */
   public readonly modelPackageArn: string;
   /** The stack parameter. */
@@ -100,6 +113,9 @@ export class DeployOnApproval extends Construct {
   public readonly rule: events.Rule;
   /** Events the function could not handle after retries. */
   public readonly deadLetterQueue: sqs.IQueue;
+  private readonly parameterName: string;
+  private packageKnown?: CfnCondition;
+  private conditioned = 0;
 
   constructor(scope: Construct, id: string, props: DeployOnApprovalProps) {
     super(scope, id);
@@ -120,17 +136,27 @@ export class DeployOnApproval extends Construct {
     const pattern = Token.isUnresolved(groupName)
       ? '^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[a-zA-Z0-9-]{1,63}/[0-9]+$'
       : `^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/(${groupName}|${groupName.toLowerCase()})/[0-9]+$`;
-    if (!isUnresolved(props.initialModelPackageArn) && !new RegExp(pattern).test(props.initialModelPackageArn)) {
+    if (props.initialModelPackageArn !== undefined && !isUnresolved(props.initialModelPackageArn) && !new RegExp(pattern).test(props.initialModelPackageArn)) {
       throw invalidProp('DeployOnApprovalProps.initialModelPackageArn', props.initialModelPackageArn,
         `It must be a version of the model package group ${groupName}: arn:<partition>:sagemaker:<region>:<account>:model-package/${groupName}/<version>.`);
     }
     this.parameter = new CfnParameter(stack, parameterName, {
       type: 'String',
-      default: props.initialModelPackageArn,
-      allowedPattern: pattern,
+      default: props.initialModelPackageArn ?? DeployOnApproval.NO_PACKAGE,
+      // Without an initial package, NO_PACKAGE (no package yet) is allowed too.
+      allowedPattern: props.initialModelPackageArn === undefined ? `^${DeployOnApproval.NO_PACKAGE}$|${pattern}` : pattern,
       description: `The approved model package version of ${groupName} the endpoint serves; set by ${this.node.path} on approval, or by cdk deploy --parameters ${parameterName}=<arn>.`,
     });
     this.modelPackageArn = this.parameter.valueAsString;
+    this.parameterName = parameterName;
+    if (props.initialModelPackageArn === undefined) {
+      this.node.addValidation({
+        validate: () => this.conditioned > 0 ? [] : [
+          `DeployOnApprovalProps.initialModelPackageArn is not set, so the package parameter is '${DeployOnApproval.NO_PACKAGE}' until an approval: `
+          + 'pass the model and endpoint built on modelPackageArn to deployOnlyWhenApproved(), or a deploy before the first approval fails.',
+        ],
+      });
+    }
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const key = props.encryptionKey ?? createPlatformKey(this, 'Key', {
@@ -215,5 +241,34 @@ export class DeployOnApproval extends Construct {
       description: `Deploy approved versions of ${groupName} through a stack update (${this.node.path})`,
       target: new targets.LambdaFunction(fn, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(1) }),
     });
+  }
+
+  /**
+   * Makes every CloudFormation resource under `scope` (e.g. the `InferenceModel` built on
+   * `modelPackageArn` and its `InferenceEndpoint`: model, role, endpoint configuration,
+   * endpoint, scaling) conditional on the package parameter naming a package
+   * (`Fn::Not [Fn::Equals [<parameter>, 'none']]`): they exist once a version is approved (or the
+   * parameter is set by hand), through the stack update that sets it.
+   *
+   * Nothing outside `scope` may reference them: refer to the endpoint by its literal name
+   * (`InferenceEndpoint.fromEndpointName`), as alarms and the scoring API do.
+   *
+   * @returns the condition, for resources of your own
+   */
+  public deployOnlyWhenApproved(scope: IConstruct): CfnCondition {
+    const stack = Stack.of(this);
+    if (Stack.of(scope) !== stack) {
+      throw invalidProp('DeployOnApproval.deployOnlyWhenApproved(scope)', scope.node.path, `It must be in the stack whose parameter it reads (${stack.stackName}).`);
+    }
+    this.packageKnown ??= new CfnCondition(stack, `${this.parameterName}Set`, {
+      expression: Fn.conditionNot(Fn.conditionEquals(this.modelPackageArn, DeployOnApproval.NO_PACKAGE)),
+    });
+    for (const child of scope.node.findAll()) {
+      if (child instanceof CfnResource) {
+        child.cfnOptions.condition = this.packageKnown;
+      }
+    }
+    this.conditioned++;
+    return this.packageKnown;
   }
 }

@@ -113,3 +113,71 @@ test('the function bundles with esbuild (no Docker) into one small file that tak
   expect(code).toMatch(/require\("@aws-sdk\/client-cloudformation"\)/);
   expect(code.length).toBeLessThan(20_000);
 });
+
+describe('without an initial package', () => {
+  function buildEmpty(condition = true) {
+    const stack = testStack();
+    const group = ModelPackageGroup.fromModelPackageGroupName(stack, 'Group', GROUP);
+    const deploy = new DeployOnApproval(stack, 'Deploy', { modelPackageGroup: group });
+    const model = new InferenceModel(stack, 'Model', { source: ModelSource.fromModelPackageArn(deploy.modelPackageArn) });
+    const endpoint = new InferenceEndpoint(stack, 'Endpoint', { variants: [EndpointVariant.serverless({ model })] });
+    if (condition) {
+      deploy.deployOnlyWhenApproved(model);
+      deploy.deployOnlyWhenApproved(endpoint);
+    }
+    return { stack, deploy };
+  }
+
+  test('the parameter defaults to "none" (allowed), and the model, its role and the endpoint exist only once it names a package', () => {
+    const { stack } = buildEmpty();
+    const t = Template.fromStack(stack);
+    const parameter = t.toJSON().Parameters.DeployModelPackageArn;
+    expect(parameter.Default).toBe('none');
+    expect(new RegExp(parameter.AllowedPattern).test('none')).toBe(true);
+    expect(new RegExp(parameter.AllowedPattern).test('')).toBe(false);
+    expect(new RegExp(parameter.AllowedPattern).test(INITIAL)).toBe(true);
+    expect(new RegExp(parameter.AllowedPattern).test('arn:aws:sagemaker:us-east-2:123456789012:model-package/other/1')).toBe(false);
+    t.templateMatches({ Conditions: { DeployModelPackageArnSet: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'DeployModelPackageArn' }, 'none'] }] } } });
+    for (const type of ['AWS::SageMaker::Model', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Endpoint']) {
+      const resources = Object.values(t.findResources(type));
+      expect(resources).toHaveLength(1);
+      expect(resources[0].Condition).toBe('DeployModelPackageArnSet');
+    }
+    const modelRole = Object.entries(t.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('ModelRole'));
+    expect(modelRole?.[1].Condition).toBe('DeployModelPackageArnSet');
+    // The approval machinery itself is unconditional.
+    for (const type of ['AWS::Lambda::Function', 'AWS::Events::Rule']) {
+      for (const r of Object.values(t.findResources(type))) {
+        expect(r.Condition).toBeUndefined();
+      }
+    }
+  });
+
+  test('every resource that references a conditional one is conditional too', () => {
+    const { stack } = buildEmpty();
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Condition?: string; Properties?: unknown; DependsOn?: string[] }>;
+    const conditional = new Set(Object.entries(resources).filter(([, r]) => r.Condition).map(([id]) => id));
+    for (const [id, r] of Object.entries(resources)) {
+      const refs = [...JSON.stringify(r.Properties ?? {}).matchAll(/"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/g)].map(m => m[1]);
+      for (const ref of [...refs, ...(r.DependsOn ?? [])].filter(x => conditional.has(x))) {
+        expect(`${id} -> ${ref}: ${r.Condition}`).toBe(`${id} -> ${ref}: DeployModelPackageArnSet`);
+      }
+    }
+  });
+
+  test('fails when nothing is made conditional on the package', () => {
+    const { stack } = buildEmpty(false);
+    expect(() => Template.fromStack(stack)).toThrow(/initialModelPackageArn is not set.*deployOnlyWhenApproved/);
+  });
+
+  test('fails when the scope is in another stack', () => {
+    const { stack, deploy } = buildEmpty();
+    const other = new Stack(stack.node.root as App, 'Other');
+    expect(() => deploy.deployOnlyWhenApproved(other)).toThrow(/in the stack whose parameter it reads/);
+  });
+
+  test('the stack with the conditional endpoint is clean (cdk-nag, Control Tower, CloudFormation Validate)', () => {
+    const { stack } = buildEmpty();
+    expectNoFindings(stack.node.root as never);
+  });
+});
