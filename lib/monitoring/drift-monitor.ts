@@ -105,7 +105,8 @@ export interface DriftMonitorProps {
   /**
    * The `s3://bucket/key` URI of the training baseline (`baseline.json` written by the
    * model-build pipeline's baseline step, or a prefix holding it). The role may read objects
-   * whose key starts with this key only.
+   * whose key starts with this key only. The bucket name may be a token
+   * (`` `s3://${bucket.bucketName}/...` ``); the key must be literal.
    */
   readonly baselineUri: string;
 
@@ -785,10 +786,16 @@ interface S3Location {
 }
 
 function parseS3Uri(stack: Stack, prop: string, uri: string): S3Location {
-  if (Token.isUnresolved(uri)) {
-    throw invalidProp(prop, uri, 'It must be a literal s3://bucket/key URI (the role is granted that key), not a token.');
+  // The bucket may be a token (e.g. a lake bucket's generated name); the key must be literal,
+  // since the role is granted that key.
+  const parts = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  const match = parts && Token.isUnresolved(parts[1]) ? parts : S3_URI_PATTERN.exec(uri);
+  if (match && Token.isUnresolved(match[2])) {
+    throw invalidProp(prop, uri, 'Its key must be literal (the role is granted that key); only the bucket name may be a token: `s3://${bucket.bucketName}/<key>`.');
   }
-  const match = S3_URI_PATTERN.exec(uri);
+  if (!match && Token.isUnresolved(uri)) {
+    throw invalidProp(prop, uri, 'It must be an s3://bucket/key URI with a literal key (the role is granted that key), e.g. `s3://${bucket.bucketName}/<key>`; only the bucket name may be a token.');
+  }
   if (!match) {
     throw invalidProp(prop, uri, 'It must be an s3://bucket/key URI, e.g. s3://my-lake/artifacts/model-build/baseline/baseline.json.');
   }

@@ -248,16 +248,28 @@ describe('DriftMonitor', () => {
     expect(DriftMonitor.scriptPath()).toMatch(/lib\/monitoring\/scripts\/drift\.py$/);
   });
 
+  test('the baseline bucket may be a token (a lake bucket\'s generated name); the role reads that key only', () => {
+    const stack = testStack();
+    const other = new DataLake(stack, 'Other');
+    const { monitor } = setup({ baselineUri: other.artifacts.s3Uri('churn/baseline/baseline.json') }, stack);
+    const t = Template.fromStack(stack);
+    const policies = JSON.stringify([t.findResources('AWS::IAM::Policy'), t.findResources('AWS::IAM::ManagedPolicy')]);
+    expect(policies).toContain('/artifacts/churn/baseline/baseline.json*');
+    expect(policies).toContain('OtherBucket');
+    expect(monitor.endpointName).toBe('churn-endpoint');
+  });
+
   describe('validation', () => {
     test('fails when the endpoint name is not a SageMaker name', () => {
       expect(() => setup({ endpointName: 'churn_endpoint' })).toThrow(/DriftMonitorProps.endpointName/);
     });
-    test('fails when the baseline URI is not an s3:// URI or is a token', () => {
+    test('fails when the baseline URI is not an s3:// URI or its key is a token', () => {
       expect(() => setup({ baselineUri: 'https://acme/baseline.json' })).toThrow(/DriftMonitorProps.baselineUri.*s3:\/\/bucket\/key/);
       expect(() => setup({ baselineUri: 's3://acme-lake' })).toThrow(/DriftMonitorProps.baselineUri/);
       const stack = testStack();
       const lake = new DataLake(stack, 'L');
-      expect(() => setup({ baselineUri: lake.artifacts.s3Uri('baseline.json') })).toThrow(/not a token/);
+      expect(() => setup({ baselineUri: `s3://acme-lake/${lake.bucket.bucketName}/baseline.json` })).toThrow(/key must be literal/);
+      expect(() => setup({ baselineUri: lake.bucket.bucketName })).toThrow(/only the bucket name may be a token/);
       expect(() => setup({ predictionBaselineUri: 'ref.json' })).toThrow(/DriftMonitorProps.predictionBaselineUri/);
     });
     test('fails when the window or label delay is out of range', () => {
