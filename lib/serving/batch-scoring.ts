@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -245,6 +245,10 @@ export class BatchScoring extends Construct {
     }
     validateIntegerRange('BatchScoringProps.retryAttempts', props.retryAttempts, 0, MAX_RETRY_ATTEMPTS);
     validateDurationRange('BatchScoringProps.maxEventAge', props.maxEventAge, Duration.seconds(60), Duration.hours(24));
+    if (props.pipelineName !== undefined && !Token.isUnresolved(props.pipelineName)) {
+      // Named here, so the error names the prop the user set rather than the inner Pipeline's.
+      NameRule.SAGEMAKER_PIPELINE.validate('BatchScoringProps.pipelineName', props.pipelineName);
+    }
     this.predictionsPrefix = outputKey;
 
     // ---- key, logs, step function ---------------------------------------------------------------

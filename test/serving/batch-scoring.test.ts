@@ -156,6 +156,11 @@ describe('BatchScoring options and validation', () => {
     expect(() => fixture({ retryAttempts: 200 })).toThrow(/Invalid BatchScoringProps.retryAttempts: received 200. It must be a whole number from 0 to 185./);
   });
 
+  test('fails when pipelineName is not a SageMaker pipeline name, naming BatchScoringProps.pipelineName', () => {
+    expect(() => fixture({ pipelineName: '' })).toThrow(/Invalid BatchScoringProps.pipelineName: received ''/);
+    expect(() => fixture({ pipelineName: 'nightly_scoring' })).toThrow(/Invalid BatchScoringProps.pipelineName: received 'nightly_scoring'/);
+  });
+
   test('fails when maxEventAge is above 24 hours', () => {
     expect(() => fixture({ maxEventAge: Duration.hours(25) })).toThrow(/Invalid BatchScoringProps.maxEventAge: received 1 day 1 hour. It must be from 1 minute to 1 day./);
   });
