@@ -12,6 +12,7 @@ import {
   LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlDashboard, MlNetwork, MlPlatform,
   ModelPackageGroup, PartitionKey, Pipeline, PlatformRole, StepImage, StreamingIngestion,
   DeployOnApproval, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource,
+  BatchScoring, DriftMonitor, InferenceCapture, ScoringApi,
 } from '../../lib';
 
 /**
@@ -455,7 +456,96 @@ export const FIXTURES: Record<string, Fixture> = {
       { prop: 'MlDashboardProps.dashboardName', resourceType: 'AWS::CloudWatch::Dashboard', propertyPath: 'DashboardName', chars: LOWER, apply: (s, v) => new MlDashboard(s, 'Dashboard', { dashboardName: v }) },
     ],
   },
+  InferenceCapture: {
+    build: s => capture(s),
+    probes: [
+      {
+        prop: 'InferenceCaptureProps.deliveryStreamName', resourceType: 'AWS::KinesisFirehose::DeliveryStream', propertyPath: 'DeliveryStreamName', chars: NAME,
+        apply: (s, v) => capture(s, { deliveryStreamName: v }),
+      },
+      {
+        prop: 'InferenceCaptureProps.capturePrefix', resourceType: 'AWS::KinesisFirehose::DeliveryStream', propertyPath: 'ExtendedS3DestinationConfiguration.Prefix', chars: 'abc/', verbatim: false,
+        apply: (s, v) => capture(s, { capturePrefix: v }),
+      },
+      {
+        prop: 'InferenceCaptureProps.bufferingInterval', resourceType: 'AWS::KinesisFirehose::DeliveryStream', propertyPath: 'ExtendedS3DestinationConfiguration.BufferingHints.IntervalInSeconds',
+        expressible: NON_NEGATIVE, apply: (s, v) => capture(s, { bufferingInterval: Duration.seconds(v) }),
+      },
+      {
+        prop: 'InferenceCaptureProps.bufferingSize', resourceType: 'AWS::KinesisFirehose::DeliveryStream', propertyPath: 'ExtendedS3DestinationConfiguration.BufferingHints.SizeInMBs',
+        expressible: NON_NEGATIVE, apply: (s, v) => capture(s, { bufferingSize: Size.mebibytes(v) }),
+      },
+    ],
+  },
+  ScoringApi: {
+    build: s => scoringApi(s),
+    probes: [
+      { prop: 'ScoringApiProps.restApiName', resourceType: 'AWS::ApiGateway::RestApi', propertyPath: 'Name', chars: NAME, apply: (s, v) => scoringApi(s, { restApiName: v }) },
+      { prop: 'ScoringApiProps.memorySizeInMiB', resourceType: 'AWS::Lambda::Function', propertyPath: 'MemorySize', apply: (s, v) => scoringApi(s, { memorySizeInMiB: v }) },
+      {
+        prop: 'ScoringApiProps.timeout', resourceType: 'AWS::Lambda::Function', propertyPath: 'Timeout', expressible: NON_NEGATIVE,
+        apply: (s, v) => scoringApi(s, { timeout: Duration.seconds(v) }),
+      },
+      {
+        prop: 'ScoringApiProps.throttlingRateLimit', resourceType: 'AWS::ApiGateway::Stage', propertyPath: 'MethodSettings[].ThrottlingRateLimit',
+        apply: (s, v) => scoringApi(s, { throttlingRateLimit: v }),
+      },
+      {
+        prop: 'ScoringApiProps.throttlingBurstLimit', resourceType: 'AWS::ApiGateway::Stage', propertyPath: 'MethodSettings[].ThrottlingBurstLimit',
+        apply: (s, v) => scoringApi(s, { throttlingBurstLimit: v }),
+      },
+    ],
+  },
+  BatchScoring: {
+    build: s => batchScoring(s),
+    probes: [
+      { prop: 'BatchScoringProps.pipelineName', resourceType: 'AWS::SageMaker::Pipeline', propertyPath: 'PipelineName', chars: NAME, apply: (s, v) => batchScoring(s, { pipelineName: v }) },
+      {
+        prop: 'BatchScoringProps.retryAttempts', resourceType: 'AWS::Scheduler::Schedule', propertyPath: 'Target.RetryPolicy.MaximumRetryAttempts',
+        apply: (s, v) => batchScoring(s, { retryAttempts: v }),
+      },
+      {
+        prop: 'BatchScoringProps.maxEventAge', resourceType: 'AWS::Scheduler::Schedule', propertyPath: 'Target.RetryPolicy.MaximumEventAgeInSeconds',
+        expressible: NON_NEGATIVE, apply: (s, v) => batchScoring(s, { maxEventAge: Duration.seconds(v) }),
+      },
+    ],
+  },
+  DriftMonitor: {
+    build: s => driftMonitor(s),
+    // Its thresholds, window, instance and job name reach the job request (the schedule's input JSON), validated and tested in test/monitoring.
+    probes: [
+      {
+        prop: 'DriftMonitorProps.retryAttempts', resourceType: 'AWS::Scheduler::Schedule', propertyPath: 'Target.RetryPolicy.MaximumRetryAttempts',
+        apply: (s, v) => driftMonitor(s, { retryAttempts: v }),
+      },
+      {
+        prop: 'DriftMonitorProps.maxEventAge', resourceType: 'AWS::Scheduler::Schedule', propertyPath: 'Target.RetryPolicy.MaximumEventAgeInSeconds',
+        expressible: NON_NEGATIVE, apply: (s, v) => driftMonitor(s, { maxEventAge: Duration.seconds(v) }),
+      },
+    ],
+  },
 };
+
+function capture(stack: Stack, props: Record<string, unknown> = {}): InferenceCapture {
+  return new InferenceCapture(stack, 'Capture', { dataLake: lake(stack), ...props });
+}
+
+function scoringApi(stack: Stack, props: Record<string, unknown> = {}): ScoringApi {
+  return new ScoringApi(stack, 'Scoring', {
+    endpoint: InferenceEndpoint.fromEndpointName(stack, 'Endpoint', 'churn'), featureNames: ['tenure'], capture: capture(stack), ...props,
+  });
+}
+
+function batchScoring(stack: Stack, props: Record<string, unknown> = {}): BatchScoring {
+  const l = lake(stack);
+  return new BatchScoring(stack, 'Batch', {
+    modelPackageGroup: ModelPackageGroup.fromModelPackageGroupName(stack, 'Group', 'churn-models'), input: l.curated, inputPrefix: 'to-score/', output: l.curated, ...props,
+  });
+}
+
+function driftMonitor(stack: Stack, props: Record<string, unknown> = {}): DriftMonitor {
+  return new DriftMonitor(stack, 'Drift', { endpointName: 'churn', captureZone: lake(stack).raw, baselineUri: 's3://acme/baseline/baseline.json', ...props });
+}
 
 function endpointAlarms(stack: Stack, props: Record<string, unknown> = {}): EndpointAlarms {
   return new EndpointAlarms(stack, 'EndpointAlarms', {
