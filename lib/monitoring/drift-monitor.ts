@@ -375,6 +375,14 @@ export class DriftMonitor extends Construct {
   public readonly metricNamespace: string;
   /** The `s3://` URI under which the reports are written. */
   public readonly reportUri: string;
+  /** The input drift alarm (`ShareOfDriftedFeatures`), with `alarms`: e.g. a retraining trigger. */
+  public readonly driftAlarm?: cloudwatch.IAlarm;
+  /** The prediction drift alarm, with `alarms`. */
+  public readonly predictionDriftAlarm?: cloudwatch.IAlarm;
+  /** The measured AUC alarm, with `alarms` and ground truth. */
+  public readonly aucAlarm?: cloudwatch.IAlarm;
+  /** The estimated AUC (CBPE) alarm, with `alarms`. */
+  public readonly estimatedAucAlarm?: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, props: DriftMonitorProps) {
     super(scope, id);
@@ -645,7 +653,11 @@ export class DriftMonitor extends Construct {
       'so the resource is a name-prefix pattern.');
 
     if (props.alarms) {
-      this.addAlarms(props.alarms, props, queue);
+      const made = this.addAlarms(props.alarms, props, queue);
+      this.driftAlarm = made.drift;
+      this.predictionDriftAlarm = made.predictionDrift;
+      this.aucAlarm = made.auc;
+      this.estimatedAucAlarm = made.estimatedAuc;
     }
   }
 
@@ -740,10 +752,10 @@ export class DriftMonitor extends Construct {
     });
   }
 
-  private addAlarms(alarms: MlAlarms, props: DriftMonitorProps, queue: sqs.IQueue): void {
+  private addAlarms(alarms: MlAlarms, props: DriftMonitorProps, queue: sqs.IQueue): { drift: cloudwatch.IAlarm; predictionDrift: cloudwatch.IAlarm; auc?: cloudwatch.IAlarm; estimatedAuc: cloudwatch.IAlarm } {
     const id = alarmPrefix(this);
     const endpoint = props.endpointName;
-    alarms.addAlarm(`${id}Drift`, {
+    const drift = alarms.addAlarm(`${id}Drift`, {
       metric: this.metricShareOfDriftedFeatures(),
       threshold: props.driftAlarm ?? { threshold: 0 },
       defaultComparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -751,21 +763,22 @@ export class DriftMonitor extends Construct {
         `Read the latest report under ${this.reportUri} (drifted_features says which and how).`,
     });
     const withReference = props.predictionBaselineUri !== undefined;
-    alarms.addAlarm(`${id}PredictionDrift`, {
+    const predictionDrift = alarms.addAlarm(`${id}PredictionDrift`, {
       metric: withReference ? this.metricPredictionPsi() : this.metricPredictionMeanShift(),
       threshold: props.predictionDriftAlarm ?? { threshold: withReference ? 0.2 : 0.1 },
       description: `The score distribution of endpoint ${endpoint} moved away from its ` +
         `${withReference ? 'prediction baseline (PSI)' : 'training positive rate (mean score)'}; read the latest drift report.`,
     });
+    let auc: cloudwatch.IAlarm | undefined;
     if (props.groundTruthEnabled ?? true) {
-      alarms.addAlarm(`${id}Auc`, {
+      auc = alarms.addAlarm(`${id}Auc`, {
         metric: this.metricAuc(),
         threshold: props.aucAlarm ?? { threshold: 0.75 },
         defaultComparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         description: `Measured AUC of endpoint ${endpoint} on labelled inferences fell below the threshold; consider retraining.`,
       });
     }
-    alarms.addAlarm(`${id}EstimatedAuc`, {
+    const estimatedAuc = alarms.addAlarm(`${id}EstimatedAuc`, {
       metric: this.metricEstimatedAuc(),
       threshold: props.estimatedAucAlarm ?? { threshold: 0.75 },
       defaultComparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -777,6 +790,7 @@ export class DriftMonitor extends Construct {
       description: `A scheduled drift monitor run of endpoint ${endpoint} could not be started; read the message in ` +
         `${queue.queueName} (its error says why) and the scheduler role's permissions.`,
     });
+    return { drift, predictionDrift, auc, estimatedAuc };
   }
 }
 

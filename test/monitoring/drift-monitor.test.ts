@@ -183,7 +183,10 @@ describe('DriftMonitor', () => {
   test('with MlAlarms: drift, prediction drift, measured and estimated AUC and dead-letter alarms', () => {
     const stack = testStack();
     const alarms = new MlAlarms(stack, 'Alarms', { alarmNamePrefix: 'churn' });
-    setup({ alarms, aucAlarm: { threshold: 0.7, evaluationPeriods: 2 } }, stack);
+    const { monitor } = setup({ alarms, aucAlarm: { threshold: 0.7, evaluationPeriods: 2 } }, stack);
+    // The alarms are members too (e.g. for retraining triggers).
+    expect([monitor.driftAlarm, monitor.predictionDriftAlarm, monitor.aucAlarm, monitor.estimatedAucAlarm].map(a => stack.resolve(a?.alarmName)))
+      .toEqual(['Drift', 'PredictionDrift', 'Auc', 'EstimatedAuc'].map(n => ({ Ref: expect.stringMatching(new RegExp(`^AlarmsDrift${n}[0-9A-F]{8}$`)) })));
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
