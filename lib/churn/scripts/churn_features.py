@@ -841,7 +841,7 @@ def parse_args(argv):
                         help="PutRecord requests in flight per instance (all processes together)")
     parser.add_argument("--processes", type=int, default=0, help="worker processes; 0 = one per CPU")
     parser.add_argument("--chunk-rows", type=int, default=20000)
-    parser.add_argument("--bucket-mib", type=float, default=64.0, help="source MiB per customer bucket")
+    parser.add_argument("--bucket-mib", type=float, default=16.0, help="source MiB per customer bucket")
     parser.add_argument("--shard", default="", help="INDEX/COUNT; default: from the job's resourceconfig.json")
     parser.add_argument("--work-dir", default="/tmp/churn_features")
     parser.add_argument("--dry-run", action="store_true", help="compute and report, do not ingest")
