@@ -56,6 +56,7 @@ import random
 import re
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -843,10 +844,15 @@ def parse_args(argv):
     parser.add_argument("--chunk-rows", type=int, default=20000)
     parser.add_argument("--bucket-mib", type=float, default=16.0, help="source MiB per customer bucket")
     parser.add_argument("--shard", default="", help="INDEX/COUNT; default: from the job's resourceconfig.json")
-    parser.add_argument("--work-dir", default="/tmp/churn_features")
+    parser.add_argument("--work-dir", default="",
+                        help="spill and download directory; default: /opt/ml/processing/work (the job's "
+                        "storage volume) when it exists, else the temporary directory")
     parser.add_argument("--dry-run", action="store_true", help="compute and report, do not ingest")
     args = parser.parse_args(argv)
     args.processes = args.processes or os.cpu_count() or 1
+    if not args.work_dir:
+        volume = Path("/opt/ml/processing")
+        args.work_dir = str(volume / "work") if volume.is_dir() else os.path.join(tempfile.gettempdir(), "churn_features")
     args.bucket_bytes = max(1, int(args.bucket_mib * 1024 * 1024))
     if args.shard:
         index, count = (int(v) for v in args.shard.split("/"))
