@@ -5,8 +5,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { ChampionModelFunction } from '../pipelines/champion';
 import { PipelineCondition } from '../pipelines/conditions';
-import { ConditionStep, FailStep } from '../pipelines/control';
+import { ConditionStep, FailStep, LambdaStep } from '../pipelines/control';
 import { CreateModelStep, RegisterModelStep, TransformStep, AssembleWith, SplitType } from '../pipelines/model';
 import { Pipeline } from '../pipelines/pipeline';
 import { grantReadFileInput, ProcessingCode, ProcessingStep } from '../pipelines/processing';
@@ -47,6 +48,18 @@ const FEATURES_MODULE_FILE = '{features_module_file}';
 
 /** Where evaluate.py writes the test AUC in evaluation.json. */
 const AUC_PATH = 'binary_classification_metrics.auc.value';
+/** Where evaluate.py in champion mode (`--auc-tolerance`) writes the champion's AUC minus the tolerance. */
+const LOWEST_ACCEPTED_AUC_PATH = 'champion_challenger.lowest_accepted_auc.value';
+
+/**
+ * The default champion/challenger tolerance. Measured with the pipeline's scripts on the Telco
+ * data (test/churn/python/auc_variability.py): two equally good models scored on one test split
+ * differ by sd 0.0032 (5th percentile -0.0051); but each execution splits the data anew, so the
+ * champion has trained on most of the challenger's test rows and scores 0.0205 higher on them
+ * than an equally good challenger (sd 0.0064, 5th percentile -0.0336). 0.035 lets 95 % of
+ * equally good challengers through under that split; with splits stable per customer, 0.01 would.
+ */
+const DEFAULT_AUC_TOLERANCE = 0.035;
 
 /**
  * The instance types an execution may choose for the processing and training jobs: EBS-only
@@ -193,6 +206,33 @@ export interface ChurnModelBuildPipelineProps {
   readonly aucThreshold?: number;
 
   /**
+   * Register a model only if it is not worse than the group's champion (its newest `Approved`
+   * version), both scored on this execution's test split: `FindChampion` (a Lambda step)
+   * finds the champion's artifact, `EvaluateChampion` scores it with `evaluate.py`, and
+   * `CheckAuc` requires test AUC >= champion's AUC - `AucTolerance`. A group without an
+   * Approved version falls back to `AucThreshold`. Requires a `modelPackageGroup`.
+   *
+   * @default - true with a `modelPackageGroup`
+   */
+  readonly championChallenger?: boolean;
+
+  /**
+   * How much lower than the champion's test AUC a challenger's may be and still be registered
+   * (from 0 to 1, 1 excluded): the default of the `AucTolerance` parameter. Only with the
+   * champion/challenger gate.
+   *
+   * The default is measured on the Telco data: because each execution draws a new random
+   * split, the champion has trained on most of the challenger's test rows and scores about
+   * 0.02 higher on them than an equally good challenger (sd 0.0064); 0.035 lets 95 % of
+   * equally good challengers through. Two equally good models on test rows neither has seen
+   * differ by sd 0.0032, so with splits that keep a customer in the same split across
+   * executions 0.01 would do.
+   *
+   * @default 0.035
+   */
+  readonly aucTolerance?: number;
+
+  /**
    * The instance type of the processing jobs (preprocess, baseline, evaluate): the default
    * of the `ProcessingInstanceType` parameter. Types with NVMe instance storage are not
    * allowed (the jobs always carry a volume KMS key, which SageMaker rejects on them).
@@ -265,17 +305,23 @@ export interface ChurnModelBuildPipelineProps {
  *    `scripts/reference-hyperparameters.json`.
  * 4. `Evaluate` (XGBoost 1.7-1 image, `evaluate.py`): the best model on the test split
  *    (`evaluation.json`, a property file).
- * 5. `CheckAuc`: test AUC >= `AucThreshold`? Then `RegisterModel` (evaluation.json as model
- *    quality statistics, baseline.json as data quality statistics and drift-check
- *    baseline); else `AucTooLow` fails the execution with the measured AUC.
- * 6. `CreateModel` (after `RegisterModel`, so only for a registered model) and
+ * 5. With the champion/challenger gate (default with a `modelPackageGroup`): `FindChampion`
+ *    (Lambda step: the group's newest `Approved` version and its artifact, or the new model's
+ *    own when there is none) and `EvaluateChampion` (`evaluate.py --auc-tolerance` on the same
+ *    test split: the champion's AUC minus `AucTolerance`).
+ * 6. `CheckAuc`: test AUC >= the champion's minus `AucTolerance` (with the gate), or >=
+ *    `AucThreshold` (without the gate, or when the group has no approved model)? Then
+ *    `RegisterModel` (evaluation.json as model quality statistics, baseline.json as data
+ *    quality statistics and drift-check baseline); else `AucTooLow` fails the execution with
+ *    the measured AUCs.
+ * 7. `CreateModel` (after `RegisterModel`, so only for a registered model) and
  *    `BatchTransform` of the test features with it.
  *
  * Without a `modelPackageGroup` (regions where CloudFormation has no model registry) the
  * pipeline ends at `CheckAuc`: a model that reaches `AucThreshold` ends the execution
  * successfully and stays, with its evaluation and drift baseline, in the artifacts zone.
  *
- * Parameters: `InputDataUrl`, `AucThreshold`, `ProcessingInstanceType`,
+ * Parameters: `InputDataUrl`, `AucThreshold`, `AucTolerance` (with the gate), `ProcessingInstanceType`,
  * `TrainingInstanceType`. Every job runs with network isolation (none needs the network),
  * in the `network`'s VPC when given.
  *
@@ -318,6 +364,16 @@ export class ChurnModelBuildPipeline extends Construct {
   public readonly evaluateStep: ProcessingStep;
   /** The `Evaluation` property file (evaluation.json) of the evaluate step. */
   public readonly evaluationReport: PropertyFile;
+  /** `AucTolerance`: how much lower than the champion's test AUC a registered model's may be; only with the champion/challenger gate. */
+  public readonly aucTolerance?: PipelineParameter;
+  /** The function that finds the group's champion; only with the champion/challenger gate. */
+  public readonly championModelFunction?: ChampionModelFunction;
+  /** `FindChampion`: the champion's model artifact (the challenger's own without a champion); only with the gate. */
+  public readonly findChampionStep?: LambdaStep;
+  /** `EvaluateChampion`: the champion's metrics on this execution's test split; only with the gate. */
+  public readonly evaluateChampionStep?: ProcessingStep;
+  /** The `ChampionEvaluation` property file (evaluation.json in champion mode); only with the gate. */
+  public readonly championEvaluationReport?: PropertyFile;
   /** `CheckAuc`: registers the model (succeeds, without a registry) or fails the execution. */
   public readonly conditionStep: ConditionStep;
   /** `RegisterModel`: the new model version in the registry (the condition's if-branch); only with `modelPackageGroup`. */
@@ -370,6 +426,18 @@ export class ChurnModelBuildPipeline extends Construct {
         }
       }
     }
+    const gate = props.championChallenger ?? props.modelPackageGroup !== undefined;
+    if (gate && !props.modelPackageGroup) {
+      throw invalidProp('ChurnModelBuildPipelineProps.championChallenger', true,
+        'The gate compares with the approved model of a model package group; give a modelPackageGroup, or leave this out.');
+    }
+    if (!gate && props.aucTolerance !== undefined) {
+      throw invalidProp('ChurnModelBuildPipelineProps.aucTolerance', props.aucTolerance,
+        'It configures the champion/challenger gate, which is off (championChallenger false or no modelPackageGroup); leave it out.');
+    }
+    if (props.aucTolerance !== undefined && !Token.isUnresolved(props.aucTolerance) && !(props.aucTolerance >= 0 && props.aucTolerance < 1)) {
+      throw invalidProp('ChurnModelBuildPipelineProps.aucTolerance', props.aucTolerance, 'It must be from 0 to 1 (1 excluded): an AUC difference.');
+    }
     if (tuning.strategy !== 'Bayesian' || tuning.objective.type !== 'Maximize') {
       throw invalidProp('reference-hyperparameters.json tuning', `${tuning.strategy} ${tuning.objective.type}`, 'The pipeline runs a Bayesian tuning job that maximises its objective.');
     }
@@ -396,6 +464,12 @@ export class ChurnModelBuildPipeline extends Construct {
       allowedValues: withDefault(trainingType, EBS_ONLY_JOB_TYPES),
       description: 'Instance type of the tuning job\'s training jobs',
     });
+    if (gate) {
+      this.aucTolerance = PipelineParameter.floatParameter('AucTolerance', {
+        defaultValue: props.aucTolerance ?? DEFAULT_AUC_TOLERANCE,
+        description: 'How much lower than the approved model\'s test AUC (same test split) a new model\'s may be to be registered',
+      });
+    }
     const processingInstance = JobInstanceType.fromParameter(this.processingInstanceType);
     const trainingInstance = JobInstanceType.fromParameter(this.trainingInstanceType);
 
@@ -480,6 +554,33 @@ export class ChurnModelBuildPipeline extends Construct {
       propertyFiles: [this.evaluationReport],
     });
 
+    if (gate && props.modelPackageGroup && this.aucTolerance) {
+      this.championModelFunction = new ChampionModelFunction(this, 'Champion', {
+        modelPackageGroup: props.modelPackageGroup,
+        // The pipeline's key encrypts the function's logs too: no key of its own.
+        encryptionKey: props.encryptionKey ?? lake.encryptionKey,
+        removalPolicy: props.removalPolicy,
+      });
+      this.findChampionStep = this.championModelFunction.lookupStep('FindChampion', {
+        description: 'The newest Approved model of the group and its artifact (the new model\'s own when the group has none)',
+        fallbackModelDataUrl: bestModel,
+      });
+      this.championEvaluationReport = new PropertyFile({ propertyFileName: 'ChampionEvaluation', outputName: 'evaluation', filePath: 'evaluation.json' });
+      this.evaluateChampionStep = new ProcessingStep('EvaluateChampion', {
+        description: 'Metrics of the approved model on the same test split, and the lowest AUC a new model may have (AucTolerance below it)',
+        image: xgboost,
+        code: ProcessingCode.fromAsset(TabularScripts.EVALUATE_PATH),
+        arguments: ['--auc-tolerance', this.aucTolerance.asString()],
+        instanceType: processingInstance,
+        inputs: [
+          { inputName: 'model', source: this.findChampionStep.output(ChampionModelFunction.MODEL_DATA_URL).asString(), destination: DIRS.model },
+          { inputName: 'test', source: preprocess.outputS3Uri('test'), destination: DIRS.test },
+        ],
+        outputs: [{ outputName: 'evaluation', source: DIRS.evaluation, destination: `${run}/champion-evaluation` }],
+        propertyFiles: [this.championEvaluationReport],
+      });
+    }
+
     const evaluationJson = `${this.evaluateStep.outputS3Uri('evaluation')}/evaluation.json`;
     const baselineJson = `${this.baselineStep.outputS3Uri('baseline')}/baseline.json`;
     if (props.modelPackageGroup) {
@@ -501,16 +602,37 @@ export class ChurnModelBuildPipeline extends Construct {
     const registered = this.registerModelStep ? 'it was not registered' : 'it was not accepted';
 
     const auc = this.evaluationReport.get(AUC_PATH);
+    const champion = this.findChampionStep && this.championEvaluationReport && this.aucTolerance
+      ? { found: this.findChampionStep.output(ChampionModelFunction.CHAMPION_FOUND), lowest: this.championEvaluationReport.get(LOWEST_ACCEPTED_AUC_PATH), tolerance: this.aucTolerance }
+      : undefined;
     this.failStep = new FailStep('AucTooLow', {
-      errorMessage: PipelineValue.join([
-        'The model\'s test AUC ', auc.asString(), ' is below AucThreshold ', this.aucThreshold.asString(), `; ${registered}.`,
-      ]).asString(),
+      errorMessage: champion
+        ? PipelineValue.join([
+          'The model\'s test AUC ', auc.asString(), ' is below what registration requires: with an approved model (found: ',
+          champion.found.asString(), ') its AUC on the same test split minus AucTolerance ', champion.tolerance.asString(), ', that is ',
+          champion.lowest.asString(), '; without one AucThreshold ', this.aucThreshold.asString(), `; ${registered}.`,
+        ]).asString()
+        : PipelineValue.join([
+          'The model\'s test AUC ', auc.asString(), ' is below AucThreshold ', this.aucThreshold.asString(), `; ${registered}.`,
+        ]).asString(),
     });
     this.conditionStep = new ConditionStep('CheckAuc', {
-      description: this.registerModelStep
-        ? 'Registers the model when its test AUC reaches AucThreshold; fails the execution otherwise'
-        : 'Ends the execution successfully when the model\'s test AUC reaches AucThreshold (no registry: the model and its evaluation stay in the artifacts zone); fails it otherwise',
-      conditions: [PipelineCondition.greaterThanOrEqualTo(auc, this.aucThreshold)],
+      description: champion
+        ? 'Registers the model when its test AUC reaches the approved model\'s on the same test split minus AucTolerance (AucThreshold when the group has no approved model); fails the execution otherwise'
+        : this.registerModelStep
+          ? 'Registers the model when its test AUC reaches AucThreshold; fails the execution otherwise'
+          : 'Ends the execution successfully when the model\'s test AUC reaches AucThreshold (no registry: the model and its evaluation stay in the artifacts zone); fails it otherwise',
+      // Conditions all hold. Without a champion, FindChampion returns the new model itself, so
+      // the first holds (same AUC minus a tolerance >= 0) and AucThreshold decides.
+      conditions: champion
+        ? [
+          PipelineCondition.greaterThanOrEqualTo(auc, champion.lowest),
+          PipelineCondition.anyOf(
+            PipelineCondition.equalTo(champion.found, PipelineValue.fromString('true')),
+            PipelineCondition.greaterThanOrEqualTo(auc, this.aucThreshold),
+          ),
+        ]
+        : [PipelineCondition.greaterThanOrEqualTo(auc, this.aucThreshold)],
       ifSteps: this.registerModelStep ? [this.registerModelStep] : [],
       elseSteps: [this.failStep],
     });
@@ -540,10 +662,13 @@ export class ChurnModelBuildPipeline extends Construct {
     this.pipeline = new Pipeline(this, 'Pipeline', {
       pipelineName: props.pipelineName,
       description: this.registerModelStep
-        ? 'Churn model build: preprocess, drift baseline, XGBoost tuning, evaluation, AUC gate, registration, batch transform'
+        ? `Churn model build: preprocess, drift baseline, XGBoost tuning, evaluation, ${champion ? 'champion/challenger' : 'AUC'} gate, registration, batch transform`
         : 'Churn model build: preprocess, drift baseline, XGBoost tuning, evaluation, AUC gate (no model registry)',
-      parameters: [this.inputDataUrl, this.aucThreshold, this.processingInstanceType, this.trainingInstanceType],
-      steps: [preprocess, this.baselineStep, this.tuningStep, this.evaluateStep, this.conditionStep,
+      parameters: [this.inputDataUrl, this.aucThreshold, ...(this.aucTolerance ? [this.aucTolerance] : []),
+        this.processingInstanceType, this.trainingInstanceType],
+      steps: [preprocess, this.baselineStep, this.tuningStep, this.evaluateStep,
+        ...(this.findChampionStep && this.evaluateChampionStep ? [this.findChampionStep, this.evaluateChampionStep] : []),
+        this.conditionStep,
         ...(this.createModelStep && this.transformStep ? [this.createModelStep, this.transformStep] : [])],
       vpc: props.network?.vpc,
       vpcSubnets: props.network?.vpcSubnets,
@@ -564,7 +689,8 @@ export class ChurnModelBuildPipeline extends Construct {
         metric: this.pipeline.metricExecutionFailed(),
         threshold: props.executionFailedAlarm ?? { threshold: 1 },
         description: `An execution of the churn model-build pipeline ${this.pipeline.pipelineName} failed: ` +
-          'open it in SageMaker Studio; AucTooLow means the model missed AucThreshold, any other step points to its job\'s logs.',
+          'open it in SageMaker Studio; AucTooLow means the model missed AucThreshold' +
+          (champion ? ' or the approved model\'s AUC minus AucTolerance' : '') + ', any other step points to its job\'s logs.',
       });
     }
   }

@@ -29,3 +29,4 @@ export {
 } from './control';
 export { type IPipeline, Pipeline, type PipelineProps } from './pipeline';
 export { TabularScripts } from './tabular-scripts';
+export { ChampionModelFunction, type ChampionModelFunctionProps, type ChampionLookupStepOptions } from './champion';

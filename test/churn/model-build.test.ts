@@ -36,6 +36,11 @@ const FEATURES_CODE_DIR = '/opt/ml/processing/input/features-code';
 const AUC = {
   'Std:JsonGet': { PropertyFile: { Get: 'Steps.Evaluate.PropertyFiles.Evaluation' }, Path: 'binary_classification_metrics.auc.value' },
 };
+/** The champion's AUC minus AucTolerance, from EvaluateChampion's evaluation.json (champion mode). */
+const LOWEST_ACCEPTED_AUC = {
+  'Std:JsonGet': { PropertyFile: { Get: 'Steps.EvaluateChampion.PropertyFiles.ChampionEvaluation' }, Path: 'champion_challenger.lowest_accepted_auc.value' },
+};
+const CHAMPION_FOUND = { Get: 'Steps.FindChampion.OutputParameters[\'champion_found\']' };
 
 interface Fixture {
   readonly stack: Stack;
@@ -127,6 +132,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
   test('has the steps, types and order of the reference flow', () => {
     expect(definition.Steps.map((s: any) => [s.Name, s.Type])).toEqual([
       ['Preprocess', 'Processing'], ['Baseline', 'Processing'], ['Tune', 'Tuning'], ['Evaluate', 'Processing'],
+      ['FindChampion', 'Lambda'], ['EvaluateChampion', 'Processing'],
       ['CheckAuc', 'Condition'], ['CreateModel', 'Model'], ['BatchTransform', 'Transform'],
     ]);
     expect(steps.CheckAuc.Arguments.IfSteps.map((s: any) => [s.Name, s.Type])).toEqual([['RegisterModel', 'RegisterModel']]);
@@ -142,10 +148,11 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
     expect(definition.Parameters.map((p: any) => [p.Name, p.Type, p.DefaultValue])).toEqual([
       ['InputDataUrl', 'String', `s3://${BUCKET}/curated/churn/`],
       ['AucThreshold', 'Float', 0.75],
+      ['AucTolerance', 'Float', 0.035],
       ['ProcessingInstanceType', 'String', 'ml.m5.large'],
       ['TrainingInstanceType', 'String', 'ml.m5.large'],
     ]);
-    for (const name of ['Preprocess', 'Baseline', 'Evaluate']) {
+    for (const name of ['Preprocess', 'Baseline', 'Evaluate', 'EvaluateChampion']) {
       expect(steps[name].Arguments.ProcessingResources.ClusterConfig.InstanceType).toEqual({ Get: 'Parameters.ProcessingInstanceType' });
     }
     expect(steps.Tune.Arguments.TrainingJobDefinition.ResourceConfig.InstanceType).toEqual({ Get: 'Parameters.TrainingInstanceType' });
@@ -292,12 +299,54 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       .toBe(`s3://${BUCKET}/artifacts/churn/model-build/abc123exec/tuning`);
   });
 
-  test('CheckAuc compares the evaluated AUC with AucThreshold; the else branch fails with the measured AUC', () => {
-    expect(steps.CheckAuc.Arguments.Conditions).toEqual([{ Type: 'GreaterThanOrEqualTo', LeftValue: AUC, RightValue: { Get: 'Parameters.AucThreshold' } }]);
-    expect(steps.AucTooLow.Arguments.ErrorMessage).toEqual({
-      'Std:Join': { On: '', Values: ['The model\'s test AUC ', AUC, ' is below AucThreshold ', { Get: 'Parameters.AucThreshold' }, '; it was not registered.'] },
+  test('FindChampion asks the group for its champion, with the best model as the fallback artifact', () => {
+    expect(steps.FindChampion).toMatchObject({
+      Type: 'Lambda',
+      FunctionArn: expect.stringMatching(/^getatt-BuildChampionFunction/),
+      Arguments: { fallback_model_data_url: BEST_MODEL, model_package_group_name: 'churn-models' },
+      OutputParameters: [
+        { OutputName: 'champion_found', OutputType: 'String' },
+        { OutputName: 'model_data_url', OutputType: 'String' },
+        { OutputName: 'model_package_arn', OutputType: 'String' },
+      ],
     });
   });
+
+  test('EvaluateChampion scores the champion\'s artifact on the same test split with evaluate.py in champion mode', () => {
+    const args = steps.EvaluateChampion.Arguments;
+    expect(args.AppSpecification.ContainerArguments).toEqual(['--auc-tolerance', { 'Std:Join': { On: '', Values: [{ Get: 'Parameters.AucTolerance' }] } }]);
+    expect(args.AppSpecification.ImageUri).toEqual(steps.Evaluate.Arguments.AppSpecification.ImageUri);
+    const inputsOf = (step: any) => Object.fromEntries(step.Arguments.ProcessingInputs.map((i: any) => [i.InputName, [i.S3Input.S3Uri, i.S3Input.LocalPath]]));
+    const inputs = inputsOf(steps.EvaluateChampion);
+    const evaluateInputs = inputsOf(steps.Evaluate);
+    expect(inputs.model).toEqual([{ Get: 'Steps.FindChampion.OutputParameters[\'model_data_url\']' }, '/opt/ml/processing/model']);
+    // The very test split the new model was evaluated on, and the same evaluate.py.
+    expect(inputs.test).toEqual(evaluateInputs.test);
+    expect(inputs.code).toEqual(evaluateInputs.code);
+    expect(args.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri).toEqual(runUri('/champion-evaluation'));
+    expect(steps.EvaluateChampion.PropertyFiles).toEqual([{ PropertyFileName: 'ChampionEvaluation', OutputName: 'evaluation', FilePath: 'evaluation.json' }]);
+  });
+
+  test('CheckAuc: AUC >= champion - AucTolerance, and (a champion exists or AUC >= AucThreshold); the else branch fails with the values', () => {
+    expect(steps.CheckAuc.Arguments.Conditions).toEqual([
+      { Type: 'GreaterThanOrEqualTo', LeftValue: AUC, RightValue: LOWEST_ACCEPTED_AUC },
+      {
+        Type: 'Or',
+        Conditions: [
+          { Type: 'Equals', LeftValue: CHAMPION_FOUND, RightValue: 'true' },
+          { Type: 'GreaterThanOrEqualTo', LeftValue: AUC, RightValue: { Get: 'Parameters.AucThreshold' } },
+        ],
+      },
+    ]);
+    const message = JSON.stringify(steps.AucTooLow.Arguments.ErrorMessage);
+    for (const part of [AUC, LOWEST_ACCEPTED_AUC, CHAMPION_FOUND, { Get: 'Parameters.AucThreshold' }, { Get: 'Parameters.AucTolerance' }]) {
+      expect(message).toContain(JSON.stringify(part));
+    }
+    expect(message).toContain('; it was not registered.');
+    expect(pipeline.findChampionStep?.stepName).toBe('FindChampion');
+    expect(pipeline.evaluateChampionStep?.stepName).toBe('EvaluateChampion');
+  });
+
 
   test('RegisterModel registers the best model with its metrics and drift baseline, pending approval', () => {
     const args = steps.RegisterModel.Arguments;
@@ -339,7 +388,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       }
     }
     outputs.push(steps.Tune.Arguments.TrainingJobDefinition.OutputDataConfig.S3OutputPath);
-    expect(outputs).toHaveLength(9);
+    expect(outputs).toHaveLength(10);
     for (const uri of outputs) {
       expect((uri as any)['Std:Join'].Values.slice(0, 2)).toEqual([RUN_PREFIX, EXECUTION_ID]);
     }
@@ -350,7 +399,7 @@ describe('ChurnModelBuildPipeline: the rendered definition', () => {
       SecurityGroupIds: [expect.stringMatching(/^getatt-NetworkJobSecurityGroup/)],
       Subnets: [expect.stringMatching(/^ref-NetworkVpcmlisolatedSubnet1/), expect.stringMatching(/^ref-NetworkVpcmlisolatedSubnet2/)],
     };
-    for (const name of ['Preprocess', 'Baseline', 'Evaluate']) {
+    for (const name of ['Preprocess', 'Baseline', 'Evaluate', 'EvaluateChampion']) {
       expect(steps[name].Arguments.NetworkConfig).toEqual({ EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: true, VpcConfig: vpc });
       expect(steps[name].Arguments.ProcessingResources.ClusterConfig.VolumeKmsKeyId).toMatch(/^getatt-LakeKey/);
       expect(steps[name].Arguments.ProcessingOutputConfig.KmsKeyId).toMatch(/^getatt-LakeKey/);
@@ -460,11 +509,12 @@ describe('ChurnModelBuildPipeline: resources and grants', () => {
       modelApprovalStatus: ModelApprovalStatus.APPROVED,
       encryptionKey: key,
       pipelineName: 'churn-build',
+      aucTolerance: 0.01,
     });
     Template.fromStack(stack).hasResourceProperties('AWS::SageMaker::Pipeline', { PipelineName: 'churn-build' });
     const definition = definitionOf(stack);
     const steps = stepsByName(definition);
-    expect(definition.Parameters.map((p: any) => p.DefaultValue)).toEqual([`s3://${BUCKET}/curated/churn-v2/`, 0.8, 'ml.c5.xlarge', 'ml.m5.xlarge']);
+    expect(definition.Parameters.map((p: any) => p.DefaultValue)).toEqual([`s3://${BUCKET}/curated/churn-v2/`, 0.8, 0.01, 'ml.c5.xlarge', 'ml.m5.xlarge']);
     expect(steps.Tune.Arguments.HyperParameterTuningJobConfig.ResourceLimits).toEqual({ MaxNumberOfTrainingJobs: 6, MaxParallelTrainingJobs: 3 });
     // One tuning job only: the default parallelism (2) follows it down instead of failing.
     const single = build(testStack(), { maxTuningJobs: 1 });
@@ -526,6 +576,10 @@ describe('ChurnModelBuildPipeline: validation', () => {
       /Invalid ChurnModelBuildPipelineProps\.maxParallelTuningJobs: received 5\. It cannot exceed maxTuningJobs \(4\)\./],
     ['executionFailedAlarm is given without alarms', { executionFailedAlarm: { threshold: 1 } },
       /Invalid ChurnModelBuildPipelineProps\.executionFailedAlarm: received 1\. .*give alarms too/],
+    ['aucTolerance is 1', { aucTolerance: 1 }, /Invalid ChurnModelBuildPipelineProps\.aucTolerance: received 1\. It must be from 0 to 1 \(1 excluded\)/],
+    ['aucTolerance is negative', { aucTolerance: -0.01 }, /Invalid ChurnModelBuildPipelineProps\.aucTolerance: received -0\.01\./],
+    ['aucTolerance is given with the gate off', { championChallenger: false, aucTolerance: 0.01 },
+      /Invalid ChurnModelBuildPipelineProps\.aucTolerance: received 0\.01\. It configures the champion\/challenger gate, which is off/],
   ];
   test.each(cases)('fails when %s', (_name, props, message) => {
     expect(() => build(testStack(), props, false)).toThrow(message);
@@ -563,11 +617,97 @@ describe('ChurnModelBuildPipeline without a model registry', () => {
     expectNoFindings(app);
   });
 
+  test('fails when championChallenger is true without a modelPackageGroup', () => {
+    expect(() => withoutRegistry(testStack(), { championChallenger: true })).toThrow(
+      /Invalid ChurnModelBuildPipelineProps\.championChallenger: received true\. The gate compares with the approved model of a model package group; give a modelPackageGroup/);
+  });
+
+  test('has no champion/challenger gate (no AucTolerance, no Lambda function)', () => {
+    const stack = testStack();
+    const pipeline = withoutRegistry(stack);
+    expect(definitionOf(stack).Parameters.map((p: any) => p.Name)).not.toContain('AucTolerance');
+    expect([pipeline.aucTolerance, pipeline.championModelFunction, pipeline.findChampionStep, pipeline.evaluateChampionStep])
+      .toEqual([undefined, undefined, undefined, undefined]);
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function')).filter(id => id.startsWith('BuildChampion'))).toEqual([]);
+  });
+
   test.each([
     ['modelApprovalStatus', { modelApprovalStatus: ModelApprovalStatus.APPROVED }],
     ['transformInstanceType', { transformInstanceType: JobInstanceType.ML_M5_XLARGE }],
   ] as Array<[string, Partial<ChurnModelBuildPipelineProps>]>)('fails when %s is given without a modelPackageGroup', (prop, props) => {
     expect(() => withoutRegistry(testStack(), props)).toThrow(new RegExp(
       `Invalid ChurnModelBuildPipelineProps\\.${prop}: received '.*'\\. It configures the registration and the batch transform after it, which only run with a modelPackageGroup`));
+  });
+});
+
+describe('ChurnModelBuildPipeline: the champion/challenger gate', () => {
+  test('championChallenger: false keeps the AUC gate of a fixed threshold only', () => {
+    const { stack, build: pipeline } = build(testStack(), { championChallenger: false });
+    const definition = definitionOf(stack);
+    const steps = stepsByName(definition);
+    expect(definition.Steps.map((s: any) => s.Name)).toEqual(['Preprocess', 'Baseline', 'Tune', 'Evaluate', 'CheckAuc', 'CreateModel', 'BatchTransform']);
+    expect(definition.Parameters.map((p: any) => p.Name)).not.toContain('AucTolerance');
+    expect(steps.CheckAuc.Arguments.Conditions).toEqual([{ Type: 'GreaterThanOrEqualTo', LeftValue: AUC, RightValue: { Get: 'Parameters.AucThreshold' } }]);
+    expect(steps.AucTooLow.Arguments.ErrorMessage).toEqual({
+      'Std:Join': { On: '', Values: ['The model\'s test AUC ', AUC, ' is below AucThreshold ', { Get: 'Parameters.AucThreshold' }, '; it was not registered.'] },
+    });
+    expect(pipeline.championModelFunction).toBeUndefined();
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function')).filter(id => id.startsWith('BuildChampion'))).toEqual([]);
+  });
+
+  test('the gate\'s logic: what CheckAuc decides for champion and no-champion executions', () => {
+    // The definition's conditions, evaluated as SageMaker does (all must hold), on sample values.
+    const { stack } = build();
+    const conditions = stepsByName(definitionOf(stack)).CheckAuc.Arguments.Conditions;
+    const value = (v: any, env: Record<string, any>): any => (typeof v === 'object' ? env[JSON.stringify(v)] : v);
+    const holds = (c: any, env: Record<string, any>): boolean => {
+      switch (c.Type) {
+        case 'GreaterThanOrEqualTo': return value(c.LeftValue, env) >= value(c.RightValue, env);
+        case 'Equals': return value(c.LeftValue, env) === value(c.RightValue, env);
+        case 'Or': return c.Conditions.some((x: any) => holds(x, env));
+        default: throw new Error(c.Type);
+      }
+    };
+    const decide = (auc: number, found: string, lowest: number, threshold = 0.75) => conditions.every((c: any) => holds(c, {
+      [JSON.stringify(AUC)]: auc,
+      [JSON.stringify(LOWEST_ACCEPTED_AUC)]: lowest,
+      [JSON.stringify(CHAMPION_FOUND)]: found,
+      [JSON.stringify({ Get: 'Parameters.AucThreshold' })]: threshold,
+    }));
+    // A champion at 0.85 (tolerance 0.035: lowest accepted 0.815).
+    expect(decide(0.84, 'true', 0.815)).toBe(true);
+    expect(decide(0.815, 'true', 0.815)).toBe(true);
+    expect(decide(0.80, 'true', 0.815)).toBe(false);
+    // With a champion, the champion decides, even one below the threshold.
+    expect(decide(0.72, 'true', 0.70)).toBe(true);
+    // No champion: FindChampion returns the new model, scored against itself (lowest = AUC - tolerance): the threshold decides.
+    expect(decide(0.80, 'false', 0.765)).toBe(true);
+    expect(decide(0.74, 'false', 0.705)).toBe(false);
+  });
+
+  test('the function reads its group only, its logs under the pipeline\'s key; the pipeline may invoke exactly it', () => {
+    const { stack, build: pipeline } = build();
+    const template = Template.fromStack(stack);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 30 } })))
+      .toEqual([expect.stringMatching(/^BuildChampionFunction/)]);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeKey'), 'Arn'] } });
+    expect(Object.keys(template.findResources('AWS::KMS::Key')).filter(id => id.startsWith('BuildChampion'))).toEqual([]);
+    const policies = JSON.stringify(template.findResources('AWS::IAM::ManagedPolicy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^BuildChampionRole') }] },
+    }));
+    expect(policies).toContain('sagemaker:ListModelPackages');
+    expect(policies).toContain('sagemaker:DescribeModelPackage');
+    expect(policies).not.toMatch(/sagemaker:(Create|Update|Delete)/);
+    const invokes = roleStatements(stack).filter(s => s.Action.includes('lambda:InvokeFunction'));
+    expect(invokes.flatMap(s => s.Resource)).toEqual([expect.stringMatching(/^getatt-BuildChampionFunction/)]);
+    expect(pipeline.championModelFunction?.lambdaFunction).toBeDefined();
+  });
+
+  test('with alarms, the failed-execution alarm names the champion comparison', () => {
+    const stack = testStack();
+    build(stack, { alarms: new MlAlarms(stack, 'Alarms') });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('AucTooLow means the model missed AucThreshold or the approved model\'s AUC minus AucTolerance'),
+    });
   });
 });
