@@ -1,9 +1,12 @@
-import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as sagemakerAlpha from '@aws-cdk/aws-sagemaker-alpha';
+import { Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { ChurnEtlJob } from './etl-job';
-import { ChurnFeatureStore } from './features';
+import { ChurnFeatures, ChurnFeatureStore } from './features';
 import { ChurnModelBuildPipeline } from './model-build';
 import { ChurnSchema } from './schema';
 import { LakeCrawler } from '../etl/crawler';
@@ -11,7 +14,17 @@ import { LakeTable } from '../etl/table';
 import { StreamingIngestion } from '../ingestion/streaming-ingestion';
 import { MlPlatform, MlPlatformProps } from '../platform/ml-platform';
 import { canSynthesizeFirehose, isResourceTypeUnavailable } from '../platform/region-availability';
+import { DriftMonitor } from '../monitoring/drift-monitor';
 import { ModelPackageGroup } from '../registry/model-package-group';
+import { RetrainingTriggers } from '../retraining/retraining-triggers';
+import { BatchScoring } from '../serving/batch-scoring';
+import { DeployOnApproval } from '../serving/deploy-on-approval';
+import { InferenceEndpoint } from '../serving/endpoint';
+import { CapacitySize, DeploymentStrategy } from '../serving/endpoint-deployment';
+import { InferenceCapture } from '../serving/inference-capture';
+import { InferenceModel, ModelSource } from '../serving/model';
+import { ScoringApi } from '../serving/scoring-api';
+import { EndpointVariant } from '../serving/variant';
 import { invalidProp, validateIntegerRange } from '../security/validation';
 import { BuiltInImage, ImageScope, SKLearnVersion, XGBoostVersion } from '../training/builtin-image';
 
@@ -78,7 +91,68 @@ export interface ChurnPlatformProps extends MlPlatformProps {
    * @default true
    */
   readonly modelRegistryEnabled?: boolean;
+
+  /**
+   * Serve the approved model: an endpoint on the model package version approved in the group
+   * (kept there by {@link DeployOnApproval} through stack updates), the scoring API in front of
+   * it, and the inference capture into the lake. The model and endpoint exist only once a
+   * version has been approved: the first deploy creates none, the first approval creates them
+   * through a stack update.
+   *
+   * Needs the model registry (the endpoint serves its approved package).
+   *
+   * @default - true with the model registry, else false
+   */
+  readonly servingEnabled?: boolean;
+
+  /**
+   * Serve from always-on instances of this type instead of a serverless endpoint: 2 instances
+   * (autoscaling on invocations per instance up to 4), SageMaker data capture into the lake,
+   * and approvals rolled out as a blue/green canary (one instance first, 10 minutes of baking,
+   * auto-rollback on the endpoint's server-error alarm). About $84 per instance per month
+   * for ml.m5.large in us-east-1. Only with serving.
+   *
+   * @default - a serverless endpoint (2 GiB, at most 5 concurrent invocations): no idle cost
+   */
+  readonly servingInstanceType?: sagemakerAlpha.InstanceType;
+
+  /**
+   * Score the customers under `churn-scoring/input/` of the curated zone every day with the
+   * latest approved model version ({@link BatchScoring}), predictions under
+   * `churn-scoring/predictions/`. Only with the model registry.
+   *
+   * @default - true with the model registry, else false
+   */
+  readonly batchScoringEnabled?: boolean;
+
+  /**
+   * Monitor the endpoint's captured inferences for drift and model quality every day
+   * ({@link DriftMonitor}), against the drift baseline of the approved model. Only with serving.
+   *
+   * @default - true with serving, else false
+   */
+  readonly driftMonitorEnabled?: boolean;
+
+  /**
+   * Start the model-build pipeline when the drift monitor's drift, AUC or estimated AUC alarm
+   * enters ALARM, every Sunday at 05:00 UTC, and when the ETL job succeeds, behind the
+   * retraining gate (at most one execution running and one started per UTC day); failed
+   * executions and model package state changes are notified to the alert topic.
+   *
+   * @default true
+   */
+  readonly retrainingEnabled?: boolean;
 }
+
+/** The churn serving's key prefixes. */
+const SCORING_INPUT_PREFIX = 'churn-scoring/input/';
+const SCORING_OUTPUT_PREFIX = 'churn-scoring/predictions/';
+/**
+ * The drift baseline of the approved model, in the artifacts zone: the registered package's
+ * `DriftCheckBaselines` (the model-build pipeline's `<run>/baseline/baseline.json`) copied here
+ * when a version is approved.
+ */
+const DRIFT_BASELINE_KEY = 'churn/drift-baseline/approved/baseline.json';
 
 /**
  * The reference customer-churn prediction platform as one construct: the shared foundation
@@ -88,8 +162,13 @@ export interface ChurnPlatformProps extends MlPlatformProps {
  * a daily crawler registers the partitions) → Glue ETL (typed, de-duplicated, data-quality
  * gated) → curated/churn → daily feature ingestion → Feature Store (online + offline in
  * features/) → model-build pipeline (preprocess, tune, evaluate, drift baseline, register
- * when the test AUC clears the threshold) → Model Registry. Alarms of every stage notify one
- * alert topic.
+ * when the test AUC clears the threshold) → Model Registry → approval → {@link DeployOnApproval}
+ * (a stack update) → serverless endpoint (created by the first approval) ← scoring API (IAM
+ * auth; by customer id from the online store, or an explicit payload) → inference capture in
+ * raw/capture/ → daily {@link DriftMonitor} → drift and AUC alarms → retraining gate → the
+ * model-build pipeline again (also weekly and after each successful ETL run, at most one
+ * execution a day). Batch scoring runs daily with the latest approved version. Alarms of every
+ * stage notify one alert topic.
  *
  * Place it in a stack of your own; bring a VPC, bucket, key or alert topic to reuse what
  * you have. Every stage is a public member, so you can add alarms, grants or steps.
@@ -122,6 +201,24 @@ export class ChurnPlatform extends Construct {
   public readonly modelRegistry?: ModelPackageGroup;
   /** The model-build pipeline: preprocess, tune, evaluate, register. */
   public readonly modelBuild: ChurnModelBuildPipeline;
+  /** Deploy on approval: the approved package parameter and the stack updater (with serving). */
+  public readonly deployOnApproval?: DeployOnApproval;
+  /** The model of the approved package (with serving; exists once a version is approved). */
+  public readonly servingModel?: InferenceModel;
+  /** The serving endpoint (with serving; exists once a version is approved). */
+  public readonly endpoint?: InferenceEndpoint;
+  /** The inference capture into the lake's raw zone (with serving). */
+  public readonly capture?: InferenceCapture;
+  /** The scoring API in front of the endpoint (with serving). */
+  public readonly scoringApi?: ScoringApi;
+  /** Daily batch scoring with the latest approved version (with the model registry). */
+  public readonly batchScoring?: BatchScoring;
+  /** The drift and model-quality monitor of the endpoint (with serving). */
+  public readonly driftMonitor?: DriftMonitor;
+  /** The `s3://` URI the drift monitor reads the approved model's drift baseline from. */
+  public readonly driftBaselineUri?: string;
+  /** The retraining triggers and gate of the model-build pipeline. */
+  public readonly retraining?: RetrainingTriggers;
 
   constructor(scope: Construct, id: string, props: ChurnPlatformProps = {}) {
     super(scope, id);
@@ -137,7 +234,27 @@ export class ChurnPlatform extends Construct {
       throw invalidProp('ChurnPlatformProps.modelPackageGroupName', props.modelPackageGroupName,
         'It names the model registry group, which modelRegistryEnabled: false leaves out; leave it out too.');
     }
-    checkRegion(Stack.of(scope).region, streaming, featureStore, registry);
+    if (!registry) {
+      for (const [prop, value] of [['servingEnabled', props.servingEnabled], ['batchScoringEnabled', props.batchScoringEnabled]] as const) {
+        if (value) {
+          throw invalidProp(`ChurnPlatformProps.${prop}`, value,
+            'It serves the model package approved in the model registry, which modelRegistryEnabled: false leaves out; leave it out too.');
+        }
+      }
+    }
+    const serving = props.servingEnabled ?? registry;
+    if (!serving) {
+      for (const [prop, value] of [['servingInstanceType', props.servingInstanceType?.toString()], ['driftMonitorEnabled', props.driftMonitorEnabled || undefined]] as const) {
+        if (value !== undefined) {
+          throw invalidProp(`ChurnPlatformProps.${prop}`, value,
+            'It configures or monitors the serving endpoint, which is left out (servingEnabled: false, or no model registry); leave it out too.');
+        }
+      }
+    }
+    const batchScoring = props.batchScoringEnabled ?? registry;
+    const driftMonitor = props.driftMonitorEnabled ?? serving;
+    const retraining = props.retrainingEnabled ?? true;
+    checkRegion(Stack.of(scope).region, streaming, featureStore, registry, serving);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.platform = new MlPlatform(this, 'Platform', {
@@ -199,7 +316,130 @@ export class ChurnPlatform extends Construct {
       alarms,
       removalPolicy,
     });
+
+    if (serving) {
+      const parts = this.addServing(props.servingInstanceType, removalPolicy);
+      this.deployOnApproval = parts.deploy;
+      this.servingModel = parts.model;
+      this.endpoint = parts.endpoint;
+      this.capture = parts.capture;
+      this.scoringApi = parts.api;
+    }
+
+    if (batchScoring) {
+      // The scoring input is headerless CSV: customer_id, then the model's features in
+      // training order (BatchScoringProps.inputPrefix). The curated table is not in that
+      // format (raw columns, Parquet); a producer writes it under churn-scoring/input/.
+      this.batchScoring = new BatchScoring(this, 'BatchScoring', {
+        modelPackageGroup: this.modelRegistry!,
+        input: dataLake.curated,
+        inputPrefix: SCORING_INPUT_PREFIX,
+        output: dataLake.curated,
+        outputPrefix: SCORING_OUTPUT_PREFIX,
+        modelArtifacts: dataLake.artifacts,
+        alarms,
+        removalPolicy,
+      });
+    }
+
+    if (driftMonitor) {
+      this.driftBaselineUri = dataLake.artifacts.s3Uri(DRIFT_BASELINE_KEY);
+      this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
+        endpointName: this.endpoint!.endpointName,
+        captureZone: dataLake.raw,
+        capturePrefix: this.capture!.capturePrefix,
+        groundTruthPrefix: this.capture!.groundTruthPrefix,
+        baselineUri: this.driftBaselineUri,
+        reportZone: dataLake.artifacts,
+        alarms,
+        removalPolicy,
+      });
+    }
+
+    if (retraining) {
+      const monitor = this.driftMonitor;
+      const triggerAlarms = monitor
+        ? [monitor.driftAlarm, monitor.aucAlarm, monitor.estimatedAucAlarm].filter((a): a is cloudwatch.IAlarm => a !== undefined)
+        : [];
+      this.retraining = new RetrainingTriggers(this, 'Retraining', {
+        pipeline: this.modelBuild.pipeline,
+        alarms: triggerAlarms,
+        schedule: events.Schedule.cron({ minute: '0', hour: '5', weekDay: 'SUN' }),
+        curatedDataJobs: [this.etl],
+        // One tuning run (up to 20 training jobs) a day at most, one at a time.
+        maxExecutionsPerDay: 1,
+        alerts: alarms,
+        modelPackageGroup: this.modelRegistry,
+        removalPolicy,
+      });
+    }
   }
+
+  /**
+   * The endpoint of the approved package (conditional on one being approved), the capture and
+   * the scoring API.
+   */
+  private addServing(instanceType: sagemakerAlpha.InstanceType | undefined, removalPolicy: RemovalPolicy):
+  { deploy: DeployOnApproval; model: InferenceModel; endpoint: InferenceEndpoint; capture: InferenceCapture; api: ScoringApi } {
+    const { dataLake, alarms } = this.platform;
+    const artifacts = dataLake.artifacts;
+    // No initial package: the parameter is DeployOnApproval.NO_PACKAGE until an approval.
+    const deploy = new DeployOnApproval(this, 'DeployOnApproval', {
+      modelPackageGroup: this.modelRegistry!,
+      removalPolicy,
+    });
+    const model = new InferenceModel(this, 'ServingModel', {
+      source: ModelSource.fromModelPackageArn(deploy.modelPackageArn, {
+        // The package's model data is the model-build pipeline's output in the artifacts zone.
+        artifactsBucket: artifacts.bucket,
+        artifactsPrefix: `${artifacts.keyPrefix}churn/model-build/`,
+        artifactsKey: artifacts.encryptionKey,
+      }),
+    });
+    const endpoint = new InferenceEndpoint(this, 'Endpoint', instanceType === undefined
+      ? {
+        variants: [EndpointVariant.serverless({ model, memorySize: Size.gibibytes(2), maxConcurrency: 5 })],
+        alarms: { alarms },
+        removalPolicy,
+      }
+      : {
+        variants: [EndpointVariant.instances({
+          model,
+          instanceType,
+          initialInstanceCount: 2,
+          autoScaling: { maxInstanceCount: 4, targetValue: 100 },
+        })],
+        dataCapture: { bucket: artifacts.bucket, prefix: `${artifacts.keyPrefix}data-capture/churn/`, encryptionKey: artifacts.encryptionKey },
+        deployment: DeploymentStrategy.canary({ canarySize: CapacitySize.instances(1), waitInterval: Duration.minutes(10) }),
+        alarms: { alarms },
+        removalPolicy,
+      });
+    // The model, its role, the endpoint configuration, the endpoint (and its scaling) exist only
+    // once the parameter names a package; everything else refers to the endpoint by its literal name.
+    deploy.deployOnlyWhenApproved(model);
+    deploy.deployOnlyWhenApproved(endpoint);
+
+    const capture = new InferenceCapture(this, 'Capture', { dataLake, alarms, removalPolicy });
+    const byName = InferenceEndpoint.fromEndpointName(this, 'ServedEndpoint', endpoint.endpointName);
+    const api = new ScoringApi(this, 'ScoringApi', {
+      endpoint: byName,
+      // The training order: the feature group's features minus its record id and event time
+      // (test/churn/scoring-feature-order.test.ts checks it against what preprocess.py trains on).
+      featureNames: churnServingFeatureNames(),
+      featureGroup: this.features?.featureGroup,
+      capture,
+      modelLabel: deploy.modelPackageArn,
+      alarms,
+      removalPolicy,
+    });
+    return { deploy, model, endpoint, capture, api };
+  }
+}
+
+/** The model's input features in training order: the churn features minus record id and event time. */
+function churnServingFeatureNames(): string[] {
+  const never = [ChurnFeatures.RECORD_IDENTIFIER_FEATURE_NAME, ChurnFeatures.EVENT_TIME_FEATURE_NAME];
+  return ChurnFeatures.definitions().map(f => f.featureName).filter(n => !never.includes(n));
 }
 
 /** The built-in images the churn stages run, with what needs each. */
@@ -214,7 +454,7 @@ const CHURN_IMAGES: Array<{ image: BuiltInImage; usedBy: string; registryOnly?: 
  * one message listing each missing image, resource type or aws-cdk-lib region fact, with the
  * prop that turns its part off when there is one. An environment-agnostic stack is not checked.
  */
-function checkRegion(region: string, streaming: boolean, featureStore: boolean, registry: boolean): void {
+function checkRegion(region: string, streaming: boolean, featureStore: boolean, registry: boolean, serving: boolean): void {
   if (Token.isUnresolved(region)) {
     return;
   }
@@ -228,6 +468,10 @@ function checkRegion(region: string, streaming: boolean, featureStore: boolean, 
   if (streaming && !canSynthesizeFirehose(region)) {
     problems.push('aws-cdk-lib\'s Firehose L2 (the streaming ingestion) has no Firehose CIDR block for it and cannot synthesize there; '
       + 'set streamingIngestionEnabled: false and write the raw files yourself');
+  }
+  if (serving && !canSynthesizeFirehose(region)) {
+    problems.push('aws-cdk-lib\'s Firehose L2 (the inference capture of the serving) has no Firehose CIDR block for it and cannot synthesize there; '
+      + 'set servingEnabled: false');
   }
   if (featureStore && isResourceTypeUnavailable('AWS::SageMaker::FeatureGroup', region)) {
     problems.push('CloudFormation has no AWS::SageMaker::FeatureGroup (SageMaker Feature Store) there; '

@@ -4,7 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ChurnPlatform, ChurnPlatformProps } from '../../lib';
+import * as sagemakerAlpha from '@aws-cdk/aws-sagemaker-alpha';
+import { ChurnFeatures, ChurnPlatform, ChurnPlatformProps } from '../../lib';
 import { expectNoFindings, testApp, testStack } from '../harness';
 
 function platform(props: ChurnPlatformProps = {}, stack: Stack = testStack()): { stack: Stack; churn: ChurnPlatform; template: Template } {
@@ -25,7 +26,8 @@ describe('ChurnPlatform', () => {
     template.resourceCountIs('AWS::Glue::Job', 1);
     template.resourceCountIs('AWS::Glue::Crawler', 1);
     template.resourceCountIs('AWS::SageMaker::FeatureGroup', 1);
-    template.resourceCountIs('AWS::SageMaker::Pipeline', 1);
+    // The model-build pipeline and the batch-scoring pipeline.
+    template.resourceCountIs('AWS::SageMaker::Pipeline', 2);
     template.hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'churn-prediction' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('^churn-platform-') });
   });
@@ -106,9 +108,13 @@ describe('ChurnPlatform without a part (regions that lack a service)', () => {
     const { churn, template } = platform({ featureStoreEnabled: false });
     expect(churn.features).toBeUndefined();
     template.resourceCountIs('AWS::SageMaker::FeatureGroup', 0);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     const full = platform().template;
-    const definition = (t: Template) => JSON.stringify(Object.values(t.findResources('AWS::SageMaker::Pipeline'))[0].Properties.PipelineDefinition);
+    // One schedule fewer: the feature ingestion's (batch scoring and the drift monitor keep theirs).
+    const schedules = (t: Template) => Object.keys(t.findResources('AWS::Scheduler::Schedule')).sort();
+    expect(schedules(full).filter(id => !schedules(template).includes(id))).toEqual([expect.stringMatching(/^ChurnFeaturesIngestion/)]);
+    expect(schedules(template).length).toBe(schedules(full).length - 1);
+    const definition = (t: Template) => JSON.stringify(Object.entries(t.findResources('AWS::SageMaker::Pipeline'))
+      .find(([id]) => id.startsWith('ChurnModelBuild'))![1].Properties.PipelineDefinition);
     expect(definition(template)).toEqual(definition(full));
     expect(definition(template)).toContain('churn_features');
   });
@@ -121,11 +127,13 @@ describe('ChurnPlatform without a part (regions that lack a service)', () => {
     template.resourceCountIs('AWS::SageMaker::Pipeline', 1);
   });
 
-  test('streamingIngestionEnabled: false defines no stream or delivery stream; the raw table, crawler and ETL stay', () => {
+  test('streamingIngestionEnabled: false defines no stream or ingestion delivery stream; the raw table, crawler and ETL stay', () => {
     const { churn, template } = platform({ streamingIngestionEnabled: false });
     expect(churn.ingestion).toBeUndefined();
     template.resourceCountIs('AWS::Kinesis::Stream', 0);
-    template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
+    // Only the inference capture's direct-put delivery stream remains.
+    template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', { DeliveryStreamType: 'DirectPut' });
     template.resourceCountIs('AWS::Glue::Crawler', 1);
     template.resourceCountIs('AWS::Glue::Job', 1);
     template.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'churn_raw' }) });
@@ -151,12 +159,185 @@ describe('ChurnPlatform without a part (regions that lack a service)', () => {
       + '(1) CloudFormation has no AWS::SageMaker::FeatureGroup (SageMaker Feature Store) there; set featureStoreEnabled: false (training computes the same features from the curated data); '
       + '(2) CloudFormation has no AWS::SageMaker::ModelPackageGroup (SageMaker Model Registry) there; set modelRegistryEnabled: false (the model-build pipeline then ends at its AUC gate).');
     expect(() => platform({}, inRegion('us-iso-east-1'))).toThrow(
-      /received 'us-iso-east-1'\..*\(1\) aws-cdk-lib's Firehose L2 \(the streaming ingestion\) has no Firehose CIDR block for it and cannot synthesize there; set streamingIngestionEnabled: false/);
+      /received 'us-iso-east-1'\..*\(1\) aws-cdk-lib's Firehose L2 \(the streaming ingestion\) has no Firehose CIDR block for it and cannot synthesize there; set streamingIngestionEnabled: false.*Firehose L2 \(the inference capture of the serving\).*set servingEnabled: false/);
     expect(() => platform({ featureStoreEnabled: false, modelRegistryEnabled: false }, inRegion('ap-southeast-5'))).toThrow(
       /received 'ap-southeast-5'\..*\(1\) the SageMaker built-in image SKLearn 1\.2-1 \(training\) \(sagemaker-scikit-learn:1\.2-1-cpu-py3\).*is not published there.*no prop turns it off; \(2\) the SageMaker built-in image XGBoost 1\.7-1 \(training\)/);
     // Nothing was built before the check failed.
     const stack = inRegion('cn-north-1');
     expect(() => platform({}, stack)).toThrow(/AWS::SageMaker::ModelPackageGroup/);
     expect(stack.node.findChild('Churn').node.children.map(c => c.node.id)).toEqual([]);
+  });
+});
+
+/** Resources (by logical id) that reference a resource outside their own condition: must be none. */
+function referencesIntoConditions(template: Template): string[] {
+  const resources = template.toJSON().Resources as Record<string, { Condition?: string; Properties?: unknown; DependsOn?: string | string[] }>;
+  const condition = new Map(Object.entries(resources).filter(([, r]) => r.Condition).map(([id, r]) => [id, r.Condition]));
+  const problems: string[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    const body = JSON.stringify(r.Properties ?? {});
+    const refs = [...body.matchAll(/"Ref":"([A-Za-z0-9]+)"/g), ...body.matchAll(/"Fn::GetAtt":\["([A-Za-z0-9]+)"/g)].map(m => m[1]);
+    const depends = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
+    for (const target of [...refs, ...depends]) {
+      if (condition.has(target) && condition.get(target) !== r.Condition) {
+        problems.push(`${id} -> ${target}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** The serving feature order as test/churn/scoring-feature-order.test.ts derives it (and checks against training). */
+function servingFeatureOrder(): string[] {
+  const never = [ChurnFeatures.RECORD_IDENTIFIER_FEATURE_NAME, ChurnFeatures.EVENT_TIME_FEATURE_NAME];
+  return ChurnFeatures.definitions().map(f => f.featureName).filter(n => !never.includes(n));
+}
+
+describe('ChurnPlatform serving and the retraining loop', () => {
+  const full = platform();
+  const t = full.template;
+  const churn = full.churn;
+  const stack = full.stack;
+
+  test('approval -> DeployOnApproval -> endpoint: the endpoint serves the package parameter and exists only once it names a package', () => {
+    const parameter = t.toJSON().Parameters.ChurnDeployOnApprovalModelPackageArn;
+    expect(parameter.Default).toBe('none');
+    t.templateMatches({ Conditions: { ChurnDeployOnApprovalModelPackageArnSet: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ChurnDeployOnApprovalModelPackageArn' }, 'none'] }] } } });
+    for (const type of ['AWS::SageMaker::Model', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Endpoint']) {
+      const found = Object.values(t.findResources(type));
+      expect(found).toHaveLength(1);
+      expect(found[0].Condition).toBe('ChurnDeployOnApprovalModelPackageArnSet');
+    }
+    t.hasResourceProperties('AWS::SageMaker::Model', { PrimaryContainer: { ModelPackageName: { Ref: 'ChurnDeployOnApprovalModelPackageArn' } } });
+    // Serverless by default: no idle instance.
+    t.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [Match.objectLike({ ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } })],
+    });
+    t.hasResourceProperties('AWS::SageMaker::Endpoint', { EndpointName: churn.endpoint!.endpointName });
+    // The approval rule of the group runs the stack updater, which sets that parameter.
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.sagemaker'], 'detail-type': ['SageMaker Model Package State Change'], 'detail': Match.objectLike({ ModelApprovalStatus: ['Approved'] }) },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(churn.deployOnApproval!.function.node.defaultChild as never), 'Arn'] } })],
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ PARAMETER_NAME: 'ChurnDeployOnApprovalModelPackageArn' }) } });
+  });
+
+  test('nothing outside the condition references the conditional model or endpoint (alarms, API, drift use its literal name)', () => {
+    expect(referencesIntoConditions(t)).toEqual([]);
+    const conditional = Object.values(t.toJSON().Resources as Record<string, { Type: string; Condition?: string }>).filter(r => r.Condition).map(r => r.Type).sort();
+    expect(conditional).toEqual(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SageMaker::Endpoint', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Model']);
+  });
+
+  test('API -> feature group -> endpoint -> capture: training feature order, IAM auth, both routes', () => {
+    expect(churn.scoringApi!.featureNames).toEqual(servingFeatureOrder());
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ENDPOINT_NAME: churn.endpoint!.endpointName,
+          FEATURE_NAMES: JSON.stringify(servingFeatureOrder()),
+          FEATURE_GROUP_NAME: Match.anyValue(),
+          DELIVERY_STREAM_NAME: Match.anyValue(),
+          MODEL_LABEL: { Ref: 'ChurnDeployOnApprovalModelPackageArn' },
+        }),
+      },
+    });
+    const methods = Object.values(t.findResources('AWS::ApiGateway::Method'));
+    expect(methods.map(m => [m.Properties.HttpMethod, m.Properties.AuthorizationType]).sort()).toEqual([['GET', 'AWS_IAM'], ['POST', 'AWS_IAM']]);
+    t.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{recordId}' });
+    // The capture lands in the lake's raw zone, where the drift monitor reads it.
+    expect(churn.capture!.dataLake).toBe(churn.platform.dataLake);
+    expect(churn.driftMonitor!.endpointName).toBe(churn.endpoint!.endpointName);
+  });
+
+  test('schedule -> batch scoring of churn-scoring/input/ with the latest approved version', () => {
+    const pipelines = t.findResources('AWS::SageMaker::Pipeline');
+    const [batchId, batch] = Object.entries(pipelines).find(([, r]) => JSON.stringify(r.Properties).includes('churn-scoring/input/'))!;
+    const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule'))
+      .filter(r => JSON.stringify(r.Properties.Target.Arn).includes(`:pipeline/${batch.Properties.PipelineName}`));
+    expect(batchId).toMatch(/^ChurnBatchScoringPipeline/);
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0].Properties).toMatchObject({ ScheduleExpression: 'cron(0 4 * * ? *)', State: 'ENABLED' });
+    expect(JSON.stringify(batch.Properties)).toContain(stack.resolve(churn.modelRegistry!.modelPackageGroupName));
+    expect(churn.batchScoring!.predictionsPrefix).toContain('churn-scoring/predictions/');
+  });
+
+  test('capture -> drift -> alarms -> retraining gate; schedule and ETL success too; notifications to the alert topic', () => {
+    const drift = churn.driftMonitor!;
+    expect(churn.driftBaselineUri).toMatch(/\/artifacts\/churn\/drift-baseline\/approved\/baseline\.json$/);
+    const rule = stack.resolve((churn.retraining!.alarmRule!.node.defaultChild as never as { eventPattern: unknown }).eventPattern);
+    const arns = JSON.stringify(rule);
+    for (const alarm of [drift.driftAlarm!, drift.aucAlarm!, drift.estimatedAucAlarm!]) {
+      expect(arns).toContain(stack.getLogicalId(alarm.node.defaultChild as never));
+    }
+    expect(arns).not.toContain(stack.getLogicalId(drift.predictionDriftAlarm!.node.defaultChild as never));
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 ? * SUN *)', State: 'ENABLED' });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ 'source': ['aws.glue'], 'detail-type': ['Glue Job State Change'], 'detail': Match.objectLike({ state: ['SUCCEEDED'] }) }),
+    });
+    expect(churn.retraining!.maxExecutionsPerDay).toBe(1);
+    expect(churn.retraining!.executionFailedRule).toBeDefined();
+    expect(churn.retraining!.modelPackageRule).toBeDefined();
+  });
+
+  test('servingEnabled: false leaves out the endpoint, API, capture, drift monitor; retraining keeps its schedule and ETL triggers', () => {
+    const { churn: c, template } = platform({ servingEnabled: false });
+    expect([c.deployOnApproval, c.endpoint, c.scoringApi, c.capture, c.driftMonitor]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 0);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    expect(c.batchScoring).toBeDefined();
+    expect(c.retraining!.alarmRule).toBeUndefined();
+    expect(c.retraining!.scheduleRule).toBeDefined();
+    expect(c.retraining!.curatedDataRule).toBeDefined();
+  });
+
+  test('no model registry: no deploy on approval, serving or batch scoring; no feature store: explicit payloads only', () => {
+    const noRegistry = platform({ modelRegistryEnabled: false });
+    expect([noRegistry.churn.deployOnApproval, noRegistry.churn.endpoint, noRegistry.churn.batchScoring, noRegistry.churn.driftMonitor]).toEqual([undefined, undefined, undefined, undefined]);
+    expect(noRegistry.churn.retraining!.modelPackageRule).toBeUndefined();
+    const noStore = platform({ featureStoreEnabled: false });
+    noStore.template.resourceCountIs('AWS::ApiGateway::Method', 1);
+    noStore.template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST' });
+    expect(noStore.churn.scoringApi!.featureNames).toEqual(servingFeatureOrder());
+  });
+
+  test('batchScoringEnabled, driftMonitorEnabled and retrainingEnabled: false each leave their part out', () => {
+    const { churn: c, template } = platform({ batchScoringEnabled: false, driftMonitorEnabled: false, retrainingEnabled: false });
+    expect([c.batchScoring, c.driftMonitor, c.retraining]).toEqual([undefined, undefined, undefined]);
+    expect(c.endpoint).toBeDefined();
+    template.resourceCountIs('AWS::SageMaker::Pipeline', 1);
+  });
+
+  test('servingInstanceType: instances with autoscaling, SageMaker data capture and a canary deployment, all conditional on a package', () => {
+    const app = testApp();
+    const s = new Stack(app, 'RealTime');
+    const c = new ChurnPlatform(s, 'Churn', { servingInstanceType: sagemakerAlpha.InstanceType.M5_LARGE });
+    const template = Template.fromStack(s);
+    template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [Match.objectLike({ InstanceType: 'ml.m5.large', InitialInstanceCount: 2 })],
+      DataCaptureConfig: Match.objectLike({ EnableCapture: true, DestinationS3Uri: Match.anyValue() }),
+    });
+    template.hasResourceProperties('AWS::SageMaker::Endpoint', {
+      DeploymentConfig: { BlueGreenUpdatePolicy: Match.objectLike({ TrafficRoutingConfiguration: Match.objectLike({ Type: 'CANARY' }) }), AutoRollbackConfiguration: Match.anyValue() },
+    });
+    for (const type of ['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::ApplicationAutoScaling::ScalingPolicy', 'AWS::KMS::Key']) {
+      const conditional = Object.values(template.findResources(type)).filter(r => r.Condition === 'ChurnDeployOnApprovalModelPackageArnSet');
+      expect({ type, n: conditional.length }).toEqual({ type, n: type === 'AWS::KMS::Key' ? 1 : 1 });
+    }
+    expect(referencesIntoConditions(template)).toEqual([]);
+    expect(c.endpoint!.scalableTargets.AllTraffic).toBeDefined();
+    expectNoFindings(app);
+  });
+
+  test('fails when a serving prop is given with its part off', () => {
+    expect(() => platform({ modelRegistryEnabled: false, servingEnabled: true })).toThrow(/ChurnPlatformProps.servingEnabled.*modelRegistryEnabled: false/);
+    expect(() => platform({ modelRegistryEnabled: false, batchScoringEnabled: true })).toThrow(/ChurnPlatformProps.batchScoringEnabled/);
+    expect(() => platform({ servingEnabled: false, servingInstanceType: sagemakerAlpha.InstanceType.M5_LARGE })).toThrow(/ChurnPlatformProps.servingInstanceType/);
+    expect(() => platform({ servingEnabled: false, driftMonitorEnabled: true })).toThrow(/ChurnPlatformProps.driftMonitorEnabled/);
+  });
+
+  test('the template stays under 80% of the 500-resource and 1 MB limits', () => {
+    const json = t.toJSON();
+    expect(Object.keys(json.Resources).length).toBeLessThan(400);
+    expect(JSON.stringify(json).length).toBeLessThan(800_000);
   });
 });
