@@ -72,6 +72,8 @@ const etl = new ChurnEtlJob(stack, 'Etl', {
   timeout: Duration.minutes(30),
   batchArrivalEnabled: false,
 });
+// The ruleset attached to the curated table is retained by default; the test leaves nothing.
+etl.ruleset?.applyRemovalPolicy(RemovalPolicy.DESTROY);
 
 const integ = new IntegTest(app, 'DataPath', {
   testCases: [stack],

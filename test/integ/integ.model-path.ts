@@ -34,6 +34,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { ChurnModelBuildPipeline } from '../../lib/churn/model-build';
 import { JobInstanceType } from '../../lib/pipelines/step';
@@ -54,6 +55,8 @@ new s3deploy.BucketDeployment(stack, 'CuratedFixture', {
   destinationKeyPrefix: `${lake.curated.keyPrefix}churn/`,
   prune: false,
   retainOnDelete: false,
+  // Its own log group would be retained; this one is deleted with the stack.
+  logGroup: new logs.LogGroup(stack, 'CuratedFixtureLogs', { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
 });
 
 const group = new ModelPackageGroup(stack, 'Registry', {
