@@ -53,17 +53,31 @@ describe('reference churn platform', () => {
     }
   });
 
-  test('no role has an inline policy or an AWS managed policy, but for CDK\'s deploy-time default-SG restrictor', () => {
+  test('no role has an inline policy; AWS managed policies only on CDK\'s default-SG restrictor and API Gateway\'s logging role; the Lambda functions are the expected ones', () => {
     template.resourceCountIs('AWS::IAM::Policy', 0);
     const roles = Object.entries(template.findResources('AWS::IAM::Role'));
     // aws-cdk-lib's custom-resource provider that removes the VPC default security group's
-    // rules (restrictDefaultSecurityGroup) is the one Lambda function; it is CDK's own code.
+    // rules (restrictDefaultSecurityGroup) is CDK's own code, with AWSLambdaBasicExecutionRole.
     const cdkProvider = roles.filter(([id]) => id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProvider'));
     expect(cdkProvider).toHaveLength(1);
-    template.resourceCountIs('AWS::Lambda::Function', 1);
-    for (const [, role] of roles.filter(([id]) => !id.startsWith('CustomVpcRestrictDefaultSG'))) {
-      expect(JSON.stringify(role.Properties.ManagedPolicyArns ?? [])).not.toMatch(/:aws:policy\//);
-      expect(role.Properties.Policies).toBeUndefined();
+    // API Gateway's account-level CloudWatch role (ScoringApi cloudWatchRole) takes the service
+    // role policy API Gateway documents for execution and access logging.
+    const apiGatewayLogging = roles.filter(([id]) => id.startsWith('ChurnScoringApiCloudWatchRole'));
+    expect(apiGatewayLogging).toHaveLength(1);
+    expect(JSON.stringify(apiGatewayLogging[0][1].Properties.ManagedPolicyArns)).toContain(':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs');
+    // Every function: CDK's restrictor and the platform's own TypeScript handlers, nothing else.
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function')).map(id => id.replace(/[0-9A-F]{8}$/, '')).sort();
+    expect(functions).toEqual([
+      'ChurnBatchScoringLatestApprovedFunction', // BatchScoring: the latest approved version, at each run
+      'ChurnDeployOnApprovalFunction', // DeployOnApproval: the stack update on approval
+      'ChurnModelBuildChampionFunction', // the model-build pipeline's champion lookup
+      'ChurnRetrainingGate', // RetrainingTriggers: the storm gate
+      'ChurnScoringApiHandler', // ScoringApi: feature store -> endpoint -> capture
+      'CustomVpcRestrictDefaultSGCustomResourceProviderHandler',
+    ]);
+    for (const [id, role] of roles.filter(([i]) => !i.startsWith('CustomVpcRestrictDefaultSG') && !i.startsWith('ChurnScoringApiCloudWatchRole'))) {
+      expect({ id, managed: JSON.stringify(role.Properties.ManagedPolicyArns ?? []) }).not.toEqual({ id, managed: expect.stringMatching(/:aws:policy\//) });
+      expect({ id, inline: role.Properties.Policies }).toEqual({ id, inline: undefined });
     }
   });
 
