@@ -19,10 +19,11 @@
  * then deletes that model version (`DeleteModelPackage`), because CloudFormation cannot delete a
  * group that still holds versions.
  *
- * Duration: about 45 minutes (deploy 5, execution 30-40: preprocess, baseline, tuning, evaluate,
- * register, create model and batch transform jobs, each with a few minutes of instance start-up;
- * destroy 5).
- * Cost: about $0.15 per run in us-east-1 list prices (about 8 ml.m5.large job-runs of 3-6 billed
+ * Duration: about 50 minutes (deploy 5; execution 35-40: preprocess, baseline, 2 tuning jobs,
+ * evaluate, find and evaluate the champion (the new model itself, the group having no approved
+ * version), register, create model and batch transform, each job with a few minutes of instance
+ * start-up; destroy 5).
+ * Cost: about $0.20 per run in us-east-1 list prices (about 9 ml.m5.large job-runs of 3-6 billed
  * minutes each at $0.115-0.134 per hour, Lambda and S3 pennies, the KMS key prorated).
  * Leaves behind (free): the SageMaker model the pipeline's CreateModel step made, the jobs'
  * records and the pipeline's experiment and trial (README, cleanup).
