@@ -18,7 +18,8 @@
  * 3. Glue `StartJobRun` of the ETL job, then `GetJobRun` until `JobRun.JobRunState` is
  *    `SUCCEEDED` (at most 30 minutes);
  * 4. S3 `ListObjectsV2` under `curated/churn/event_date=2024-03-01/` returns the curated file;
- * 5. Glue `ListDataQualityResults` filtered on the job run returns its result (`Results[].JobRunId`).
+ * 5. Glue `ListDataQualityResults` filtered on the job run returns its result (`Results[].JobRunId`)
+ *    within 3 minutes.
  *
  * Duration: about 15 minutes (deploy 5, Firehose 2, Glue run 3-5, destroy 4).
  * Cost: under $0.20 per run in us-east-1 list prices (Glue 2 DPU x ~3 min at $0.44/DPU-hour
@@ -114,6 +115,8 @@ const quality = integ.assertions.awsApiCall('Glue', 'listDataQualityResults', {
   Filter: { JobName: etl.jobName, JobRunId: start.getAttString('JobRunId') },
 });
 quality.expect(ExpectedResult.objectLike({ Results: Match.arrayWith([Match.objectLike({ JobName: etl.jobName, JobRunId: start.getAttString('JobRunId') })]) }));
+// Published during the run; a short wait covers the listing catching up.
+quality.waitForAssertions({ interval: Duration.seconds(15), totalTimeout: Duration.minutes(3) });
 
 put.next(raw).next(start).next(run).next(curated).next(quality);
 
