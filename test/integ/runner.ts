@@ -80,12 +80,13 @@ function snapshotFiles(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter(f => SNAPSHOT_FILE.test(f)).sort() : [];
 }
 
-function canonical(file: string): unknown {
-  return JSON.parse(fs.readFileSync(file, 'utf-8').replace(ASSET_HASH, '<asset-hash>').replace(SALT, SALT_PLACEHOLDER));
+/** A template as the check compares it: asset hashes and assertion salts replaced by placeholders. */
+export function canonical(templateJson: string): unknown {
+  return JSON.parse(templateJson.replace(ASSET_HASH, '<asset-hash>').replace(SALT, SALT_PLACEHOLDER));
 }
 
 /** Paths (a.b.c) where two JSON values differ, at most `limit`. */
-function differences(a: unknown, b: unknown, at: string, out: string[], limit = 20): string[] {
+export function differences(a: unknown, b: unknown, at: string, out: string[], limit = 20): string[] {
   if (out.length >= limit) {
     return out;
   }
@@ -129,7 +130,8 @@ function snapshot(names: string[], update: boolean): number {
         problems.push(`files: snapshot ${before.join(', ')} / now ${now.join(', ')}`);
       } else {
         for (const f of now) {
-          for (const d of differences(canonical(path.join(dir, f)), canonical(path.join(outdir, f)), '', [])) {
+          const read = (d: string) => canonical(fs.readFileSync(path.join(d, f), 'utf-8'));
+          for (const d of differences(read(dir), read(outdir), '', [])) {
             problems.push(`${f} ${d}`);
           }
         }
@@ -160,7 +162,7 @@ function cdk(args: string[], test: string, profile: string | undefined): number 
 }
 
 /** Assertions without a waiter report through `AssertionResults*` outputs instead of failing the deployment. */
-function failedAssertions(outputsFile: string): string[] {
+export function failedAssertions(outputsFile: string): string[] {
   if (!fs.existsSync(outputsFile)) {
     return ['no outputs file: the deployment did not finish'];
   }
@@ -211,4 +213,6 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}
