@@ -469,9 +469,16 @@ function checkRegion(region: string, streaming: boolean, featureStore: boolean, 
     problems.push('aws-cdk-lib\'s Firehose L2 (the streaming ingestion) has no Firehose CIDR block for it and cannot synthesize there; '
       + 'set streamingIngestionEnabled: false and write the raw files yourself');
   }
-  if (serving && !canSynthesizeFirehose(region)) {
+  // Serving needs the registry: where the registry is missing, modelRegistryEnabled: false
+  // (asked for below) turns serving off too, so it is not asked for separately.
+  const servingChecked = serving && !(registry && isResourceTypeUnavailable('AWS::SageMaker::ModelPackageGroup', region));
+  if (servingChecked && !canSynthesizeFirehose(region)) {
     problems.push('aws-cdk-lib\'s Firehose L2 (the inference capture of the serving) has no Firehose CIDR block for it and cannot synthesize there; '
       + 'set servingEnabled: false');
+  }
+  if (servingChecked && isResourceTypeUnavailable('AWS::SageMaker::Endpoint', region)) {
+    problems.push('CloudFormation has no AWS::SageMaker::Endpoint (nor Model or EndpointConfig: SageMaker hosting) there; '
+      + 'set servingEnabled: false (training, registration and batch scoring stay)');
   }
   if (featureStore && isResourceTypeUnavailable('AWS::SageMaker::FeatureGroup', region)) {
     problems.push('CloudFormation has no AWS::SageMaker::FeatureGroup (SageMaker Feature Store) there; '

@@ -17,6 +17,8 @@ export const UNAVAILABLE_RESOURCE_TYPES: { readonly [type: string]: readonly str
     'ap-east-2', 'ap-south-2', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
     'ca-west-1', 'me-central-1', 'mx-central-1', 'us-gov-east-1', 'us-gov-west-1',
   ],
+  // AWS::SageMaker::Model and AWS::SageMaker::EndpointConfig are missing in the same regions.
+  'AWS::SageMaker::Endpoint': ['me-central-1', 'us-gov-east-1'],
   'AWS::SageMaker::ModelPackageGroup': [
     'ap-east-2', 'ap-south-2', 'ap-southeast-4', 'ap-southeast-6', 'cn-north-1', 'cn-northwest-1', 'us-gov-east-1',
   ],

@@ -29,17 +29,17 @@ const AS_IS = [
 /** Deploys with exactly these props off (each region's as-is failure names exactly them). */
 const WITH_PROPS: Record<string, Array<keyof ChurnPlatformProps>> = {
   'ca-west-1': ['featureStoreEnabled'],
-  'me-central-1': ['featureStoreEnabled'],
+  'me-central-1': ['featureStoreEnabled', 'servingEnabled'],
   'us-gov-west-1': ['featureStoreEnabled'],
   'ap-south-2': ['featureStoreEnabled', 'modelRegistryEnabled'],
   'ap-southeast-4': ['featureStoreEnabled', 'modelRegistryEnabled'],
   'us-gov-east-1': ['featureStoreEnabled', 'modelRegistryEnabled'],
   'cn-north-1': ['modelRegistryEnabled'],
   'cn-northwest-1': ['modelRegistryEnabled'],
-  'us-iso-east-1': ['streamingIngestionEnabled'],
-  'us-isob-east-1': ['streamingIngestionEnabled'],
-  'us-isof-east-1': ['streamingIngestionEnabled'],
-  'us-isof-south-1': ['streamingIngestionEnabled'],
+  'us-iso-east-1': ['streamingIngestionEnabled', 'servingEnabled'],
+  'us-isob-east-1': ['streamingIngestionEnabled', 'servingEnabled'],
+  'us-isof-east-1': ['streamingIngestionEnabled', 'servingEnabled'],
+  'us-isof-south-1': ['streamingIngestionEnabled', 'servingEnabled'],
 };
 
 /** Cannot deploy: no version of the SKLearn or XGBoost built-in images is published there. */
@@ -53,6 +53,7 @@ const PROP_MESSAGES: Record<string, RegExp> = {
   featureStoreEnabled: /CloudFormation has no AWS::SageMaker::FeatureGroup \(SageMaker Feature Store\) there; set featureStoreEnabled: false/,
   modelRegistryEnabled: /CloudFormation has no AWS::SageMaker::ModelPackageGroup \(SageMaker Model Registry\) there; set modelRegistryEnabled: false/,
   streamingIngestionEnabled: /aws-cdk-lib's Firehose L2 \(the streaming ingestion\) has no Firehose CIDR block for it and cannot synthesize there; set streamingIngestionEnabled: false/,
+  servingEnabled: /(CloudFormation has no AWS::SageMaker::Endpoint .*|aws-cdk-lib's Firehose L2 \(the inference capture of the serving\) has no Firehose CIDR block for it and cannot synthesize there); set servingEnabled: false/,
 };
 
 /** Every region of the built-in image tables. */
@@ -148,7 +149,10 @@ describe('ChurnPlatform with the props each region needs', () => {
     expect(resourceTypes).toContain('AWS::SageMaker::Pipeline');
     expect(resourceTypes.includes('AWS::SageMaker::FeatureGroup')).toBe(!props.includes('featureStoreEnabled'));
     expect(resourceTypes.includes('AWS::SageMaker::ModelPackageGroup')).toBe(!props.includes('modelRegistryEnabled'));
-    expect(resourceTypes.includes('AWS::KinesisFirehose::DeliveryStream')).toBe(!props.includes('streamingIngestionEnabled'));
+    // Firehose delivers the ingestion and the inference capture (serving, which needs the registry).
+    const serving = !props.includes('servingEnabled') && !props.includes('modelRegistryEnabled');
+    expect(resourceTypes.includes('AWS::KinesisFirehose::DeliveryStream')).toBe(!props.includes('streamingIngestionEnabled') || serving);
+    expect(resourceTypes.includes('AWS::SageMaker::Endpoint')).toBe(serving);
   });
 
   test('a region that cannot deploy still fails with every optional part off', () => {
