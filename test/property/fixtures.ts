@@ -12,7 +12,7 @@ import {
   LakeCrawlerProps, LakeEtlJob, LakeEtlJobProps, LakeTable, LakeTableProps, MlAlarms, MlDashboard, MlNetwork, MlPlatform,
   ModelPackageGroup, PartitionKey, Pipeline, PlatformRole, StepImage, StreamingIngestion,
   DeployOnApproval, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource,
-  BatchScoring, DriftMonitor, InferenceCapture, ScoringApi,
+  BatchScoring, DriftMonitor, InferenceCapture, ScoringApi, ChampionModelFunction,
 } from '../../lib';
 
 /**
@@ -299,6 +299,12 @@ export const FIXTURES: Record<string, Fixture> = {
         apply: (s, v) => pipeline(s, { maxParallelExecutionSteps: v }),
       },
     ],
+  },
+  ChampionModelFunction: {
+    // No prop of its own reaches a CloudFormation string or number property (the log group's
+    // retention is an enum; the group's name comes from the group).
+    build: s => new ChampionModelFunction(s, 'Champion', { modelPackageGroup: new ModelPackageGroup(s, 'Group') }),
+    probes: [],
   },
   ModelPackageGroup: {
     build: s => new ModelPackageGroup(s, 'Group'),
