@@ -135,13 +135,24 @@ export interface ChurnPlatformProps extends MlPlatformProps {
 
   /**
    * Start the model-build pipeline when the drift monitor's drift, AUC or estimated AUC alarm
-   * enters ALARM, every Sunday at 05:00 UTC, and when the ETL job succeeds, behind the
-   * retraining gate (at most one execution running and one started per UTC day); failed
-   * executions and model package state changes are notified to the alert topic.
+   * enters ALARM and every Sunday at 05:00 UTC, behind the retraining gate (at most one
+   * execution running and one started per UTC day); failed executions and model package state
+   * changes are notified to the alert topic. The rule on the ETL job succeeding is defined too,
+   * enabled by `retrainOnCuratedData`.
    *
    * @default true
    */
   readonly retrainingEnabled?: boolean;
+
+  /**
+   * Enable the retraining trigger on the ETL job succeeding (new curated data). Off by default:
+   * the ETL runs daily and succeeds whether or not new raw data arrived, so this trigger means
+   * one model build a day (about $0.30 each on ml.m5.large, about $9/month), retraining on
+   * unchanged data most days. Only with retraining.
+   *
+   * @default false
+   */
+  readonly retrainOnCuratedData?: boolean;
 }
 
 /** The churn serving's key prefixes. */
@@ -166,8 +177,8 @@ const DRIFT_BASELINE_KEY = 'churn/drift-baseline/approved/baseline.json';
  * (a stack update) → serverless endpoint (created by the first approval) ← scoring API (IAM
  * auth; by customer id from the online store, or an explicit payload) → inference capture in
  * raw/capture/ → daily {@link DriftMonitor} → drift and AUC alarms → retraining gate → the
- * model-build pipeline again (also weekly and after each successful ETL run, at most one
- * execution a day). Batch scoring runs daily with the latest approved version. Alarms of every
+ * model-build pipeline again (also weekly, and with `retrainOnCuratedData` after each
+ * successful ETL run; at most one execution a day). Batch scoring runs daily with the latest approved version. Alarms of every
  * stage notify one alert topic.
  *
  * Place it in a stack of your own; bring a VPC, bucket, key or alert topic to reuse what
@@ -254,6 +265,10 @@ export class ChurnPlatform extends Construct {
     const batchScoring = props.batchScoringEnabled ?? registry;
     const driftMonitor = props.driftMonitorEnabled ?? serving;
     const retraining = props.retrainingEnabled ?? true;
+    if (!retraining && props.retrainOnCuratedData !== undefined) {
+      throw invalidProp('ChurnPlatformProps.retrainOnCuratedData', props.retrainOnCuratedData,
+        'It enables a retraining trigger, which retrainingEnabled: false leaves out; leave it out too.');
+    }
     checkRegion(Stack.of(scope).region, streaming, featureStore, registry, serving);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -366,6 +381,7 @@ export class ChurnPlatform extends Construct {
         alarms: triggerAlarms,
         schedule: events.Schedule.cron({ minute: '0', hour: '5', weekDay: 'SUN' }),
         curatedDataJobs: [this.etl],
+        curatedDataTriggerEnabled: props.retrainOnCuratedData ?? false,
         // One tuning run (up to 20 training jobs) a day at most, one at a time.
         maxExecutionsPerDay: 1,
         alerts: alarms,

@@ -271,8 +271,14 @@ describe('ChurnPlatform serving and the retraining loop', () => {
     }
     expect(arns).not.toContain(stack.getLogicalId(drift.predictionDriftAlarm!.node.defaultChild as never));
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 ? * SUN *)', State: 'ENABLED' });
+    // The ETL-success trigger is defined but off by default (the ETL succeeds daily, new data or not).
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ 'source': ['aws.glue'], 'detail-type': ['Glue Job State Change'], 'detail': Match.objectLike({ state: ['SUCCEEDED'] }) }),
+      State: 'DISABLED',
+    });
+    platform({ retrainOnCuratedData: true }).template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ 'source': ['aws.glue'], 'detail-type': ['Glue Job State Change'] }),
+      State: 'ENABLED',
     });
     expect(churn.retraining!.maxExecutionsPerDay).toBe(1);
     expect(churn.retraining!.executionFailedRule).toBeDefined();
@@ -333,6 +339,7 @@ describe('ChurnPlatform serving and the retraining loop', () => {
     expect(() => platform({ modelRegistryEnabled: false, batchScoringEnabled: true })).toThrow(/ChurnPlatformProps.batchScoringEnabled/);
     expect(() => platform({ servingEnabled: false, servingInstanceType: sagemakerAlpha.InstanceType.M5_LARGE })).toThrow(/ChurnPlatformProps.servingInstanceType/);
     expect(() => platform({ servingEnabled: false, driftMonitorEnabled: true })).toThrow(/ChurnPlatformProps.driftMonitorEnabled/);
+    expect(() => platform({ retrainingEnabled: false, retrainOnCuratedData: true })).toThrow(/ChurnPlatformProps.retrainOnCuratedData/);
   });
 
   test('the template stays under 80% of the 500-resource and 1 MB limits', () => {
