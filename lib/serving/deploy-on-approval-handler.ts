@@ -7,8 +7,10 @@
  * guardrails and auto-rollback included) and stays the record of what is deployed.
  */
 import { CloudFormationClient, DescribeStacksCommand, Parameter, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 
 const cloudformation = new CloudFormationClient({});
+const sagemaker = new SageMakerClient({});
 
 /** The part of the EventBridge event the handler reads. */
 export interface ApprovalEvent {
@@ -69,14 +71,28 @@ export async function handler(event: ApprovalEvent): Promise<DeployResult> {
   if (currentVersion !== undefined && newVersion !== undefined && current.ParameterValue?.startsWith(arn.replace(/\/\d+$/, '/')) && newVersion < currentVersion) {
     return { action: 'skipped', reason: `version ${newVersion} is older than the deployed version ${currentVersion}` };
   }
+  // With BASELINE_PARAMETER_NAME, the package's drift baseline (its DriftCheckBaselines'
+  // data-quality statistics) moves in the same update, so the drift monitor always compares
+  // against the baseline of the version the endpoint serves.
+  const baselineParameter = process.env.BASELINE_PARAMETER_NAME;
+  let baselineUri: string | undefined;
+  if (baselineParameter) {
+    const described = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+    baselineUri = described.DriftCheckBaselines?.ModelDataQuality?.Statistics?.S3Uri;
+    if (!baselineUri) {
+      throw new Error(`${arn} has no drift baseline (DriftCheckBaselines.ModelDataQuality.Statistics); register it with one, or deploy it by hand with cdk deploy --parameters.`);
+    }
+  }
   const next: Parameter[] = parameters.map(p => p.ParameterKey === parameterName
     ? { ParameterKey: p.ParameterKey, ParameterValue: arn }
-    : { ParameterKey: p.ParameterKey, UsePreviousValue: true });
+    : p.ParameterKey === baselineParameter
+      ? { ParameterKey: p.ParameterKey, ParameterValue: baselineUri }
+      : { ParameterKey: p.ParameterKey, UsePreviousValue: true });
   await cloudformation.send(new UpdateStackCommand({
     StackName: stackName,
     UsePreviousTemplate: true,
     Parameters: next,
     Capabilities: stack.Capabilities,
   }));
-  return { action: 'updated', reason: `${parameterName} = ${arn}` };
+  return { action: 'updated', reason: `${parameterName} = ${arn}${baselineUri ? `, ${baselineParameter} = ${baselineUri}` : ''}` };
 }

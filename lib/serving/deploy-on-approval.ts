@@ -44,6 +44,19 @@ export interface DeployOnApprovalProps {
   readonly parameterName?: string;
 
   /**
+   * Keep the approved package's drift baseline in a second stack parameter
+   * (`<parameterName>DriftBaseline`, `driftBaselineUri`), set in the same stack update as the
+   * package from its `DriftCheckBaselines` (data-quality statistics, e.g. the model-build
+   * pipeline's `baseline.json`), so a drift monitor reading it always compares against the
+   * version the endpoint serves. The function may then also describe the group's packages.
+   * An approved package without a drift baseline is not deployed (the event goes to the
+   * dead-letter queue after retries).
+   *
+   * @default false
+   */
+  readonly trackDriftBaseline?: boolean;
+
+  /**
    * The role CloudFormation uses for the stack (the update keeps it); the function may pass it
    * to CloudFormation only.
    *
@@ -107,6 +120,11 @@ export class DeployOnApproval extends Construct {
   public readonly modelPackageArn: string;
   /** The stack parameter. */
   public readonly parameter: CfnParameter;
+  /**
+   * The `s3://` URI of the deployed package's drift baseline (with `trackDriftBaseline`; the
+   * second parameter's value, `none` until an approval or without an initial value).
+   */
+  public readonly driftBaselineUri?: string;
   /** The function that updates the stack. */
   public readonly function: lambda.IFunction;
   /** The approval rule. */
@@ -149,6 +167,19 @@ export class DeployOnApproval extends Construct {
     });
     this.modelPackageArn = this.parameter.valueAsString;
     this.parameterName = parameterName;
+    const baselineParameterName = `${parameterName}DriftBaseline`;
+    if (props.trackDriftBaseline) {
+      if (baselineParameterName.length > 255 || stack.node.tryFindChild(baselineParameterName)) {
+        throw invalidProp('DeployOnApprovalProps.parameterName', parameterName, `With trackDriftBaseline it also names the parameter ${baselineParameterName}, which must be free and at most 255 characters.`);
+      }
+      const baseline = new CfnParameter(stack, baselineParameterName, {
+        type: 'String',
+        default: DeployOnApproval.NO_PACKAGE,
+        allowedPattern: `^${DeployOnApproval.NO_PACKAGE}$|^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$`,
+        description: `The drift baseline (s3:// URI) of the package in ${parameterName}; set with it by ${this.node.path} on approval.`,
+      });
+      this.driftBaselineUri = baseline.valueAsString;
+    }
     if (props.initialModelPackageArn === undefined) {
       this.node.addValidation({
         validate: () => this.conditioned > 0 ? [] : [
@@ -207,6 +238,13 @@ export class DeployOnApproval extends Construct {
         resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `cdk-bootstrap/${qualifier}/version` })],
       }));
     }
+    if (props.trackDriftBaseline) {
+      // The approved package's DriftCheckBaselines (SageMaker API Reference, DescribeModelPackage).
+      const packages = stack.formatArn({ service: 'sagemaker', resource: 'model-package', resourceName: `${Token.isUnresolved(groupName) ? groupName : groupName.toLowerCase()}/*` });
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadDriftBaselineOfGroup', actions: ['sagemaker:DescribeModelPackage'], resources: [packages] }));
+      acknowledgeNag(role, `IAM5[Resource::${nagFindingName(role, packages)}]`, [NagPack.AWS_SOLUTIONS],
+        'Model package versions are numbered by SageMaker as they are registered (model-package/<group>/<version>); the grant is limited to this group\'s versions and to DescribeModelPackage.');
+    }
     acknowledgeNag(role, `IAM5[Resource::${nagFindingName(role, stackArn)}]`, [NagPack.AWS_SOLUTIONS],
       'A stack ARN ends with an id CloudFormation assigns at creation (stack/<name>/<id>); the grant is limited to this stack\'s name.');
 
@@ -227,6 +265,7 @@ export class DeployOnApproval extends Construct {
         STACK_NAME: stack.stackName,
         PARAMETER_NAME: parameterName,
         MODEL_PACKAGE_GROUP_NAME: groupName,
+        ...(props.trackDriftBaseline ? { BASELINE_PARAMETER_NAME: baselineParameterName } : {}),
       },
       bundling: { minify: true, sourceMap: false, externalModules: ['@aws-sdk/*'] },
       description: `Deploys approved versions of ${groupName} by updating the stack parameter ${parameterName}`,

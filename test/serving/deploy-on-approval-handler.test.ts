@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand, StackStatus, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { APPROVED_SAMPLE, AWS_DOCS_SAMPLE } from './approval-events';
 import { handler } from '../../lib/serving/deploy-on-approval-handler';
@@ -60,4 +61,48 @@ test('a CloudFormation error surfaces', async () => {
   stackWith(V1);
   cfn.on(UpdateStackCommand).rejects(new Error('Access denied'));
   await expect(handler(APPROVED_SAMPLE)).rejects.toThrow('Access denied');
+});
+
+describe('with a drift baseline parameter', () => {
+  const sm = mockClient(SageMakerClient);
+  const BASELINE = 's3://lake/artifacts/churn/model-build/exec-2/baseline/baseline.json';
+  function stackWithBaseline(value: string) {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{
+      StackName: 'Serving', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Capabilities: ['CAPABILITY_IAM'],
+      Parameters: [
+        { ParameterKey: 'DeployModelPackageArn', ParameterValue: value },
+        { ParameterKey: 'DeployModelPackageArnDriftBaseline', ParameterValue: 'none' },
+        { ParameterKey: 'BootstrapVersion', ParameterValue: '/cdk-bootstrap/hnb659fds/version' },
+      ],
+    }] });
+  }
+  beforeEach(() => {
+    sm.reset();
+    process.env.BASELINE_PARAMETER_NAME = 'DeployModelPackageArnDriftBaseline';
+  });
+  afterEach(() => {
+    delete process.env.BASELINE_PARAMETER_NAME;
+  });
+
+  test('the approved package\'s drift baseline moves in the same update', async () => {
+    stackWithBaseline('none');
+    sm.on(DescribeModelPackageCommand, { ModelPackageName: V2 }).resolves({
+      ModelPackageArn: V2, ModelPackageName: GROUP, CreationTime: new Date(), ModelPackageStatus: 'Completed',
+      DriftCheckBaselines: { ModelDataQuality: { Statistics: { ContentType: 'application/json', S3Uri: BASELINE } } },
+    });
+    cfn.on(UpdateStackCommand).resolves({ StackId: 'id' });
+    await expect(handler(APPROVED_SAMPLE)).resolves.toEqual({ action: 'updated', reason: `DeployModelPackageArn = ${V2}, DeployModelPackageArnDriftBaseline = ${BASELINE}` });
+    expect(cfn.commandCalls(UpdateStackCommand)[0].args[0].input.Parameters).toEqual([
+      { ParameterKey: 'DeployModelPackageArn', ParameterValue: V2 },
+      { ParameterKey: 'DeployModelPackageArnDriftBaseline', ParameterValue: BASELINE },
+      { ParameterKey: 'BootstrapVersion', UsePreviousValue: true },
+    ]);
+  });
+
+  test('fails (EventBridge retries, then the dead-letter queue) when the package has no drift baseline; nothing is updated', async () => {
+    stackWithBaseline('none');
+    sm.on(DescribeModelPackageCommand).resolves({ ModelPackageArn: V2, ModelPackageName: GROUP, CreationTime: new Date(), ModelPackageStatus: 'Completed' });
+    await expect(handler(APPROVED_SAMPLE)).rejects.toThrow(/has no drift baseline/);
+    expect(cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+  });
 });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ModelPackageGroup } from '../../lib/registry';
 import { DeployOnApproval, EndpointVariant, InferenceEndpoint, InferenceModel, ModelSource } from '../../lib/serving';
@@ -178,6 +178,46 @@ describe('without an initial package', () => {
 
   test('the stack with the conditional endpoint is clean (cdk-nag, Control Tower, CloudFormation Validate)', () => {
     const { stack } = buildEmpty();
+    expectNoFindings(stack.node.root as never);
+  });
+});
+
+describe('trackDriftBaseline', () => {
+  function buildTracked() {
+    const stack = testStack();
+    const group = ModelPackageGroup.fromModelPackageGroupName(stack, 'Group', GROUP);
+    const deploy = new DeployOnApproval(stack, 'Deploy', { modelPackageGroup: group, trackDriftBaseline: true });
+    const model = new InferenceModel(stack, 'Model', { source: ModelSource.fromModelPackageArn(deploy.modelPackageArn) });
+    const endpoint = new InferenceEndpoint(stack, 'Endpoint', { variants: [EndpointVariant.serverless({ model })] });
+    deploy.deployOnlyWhenApproved(model);
+    deploy.deployOnlyWhenApproved(endpoint);
+    return { stack, deploy };
+  }
+
+  test('a second parameter holds the deployed package\'s drift baseline; the function may describe the group\'s packages only', () => {
+    const { stack, deploy } = buildTracked();
+    expect(stack.resolve(deploy.driftBaselineUri)).toEqual({ Ref: 'DeployModelPackageArnDriftBaseline' });
+    const t = Template.fromStack(stack);
+    const parameter = t.toJSON().Parameters.DeployModelPackageArnDriftBaseline;
+    expect(parameter.Default).toBe('none');
+    expect(new RegExp(parameter.AllowedPattern).test('s3://lake/artifacts/churn/model-build/e1/baseline/baseline.json')).toBe(true);
+    expect(new RegExp(parameter.AllowedPattern).test('https://lake/baseline.json')).toBe(false);
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BASELINE_PARAMETER_NAME: 'DeployModelPackageArnDriftBaseline' }) } });
+    const policies = JSON.stringify(stack.resolve(Object.values(t.findResources('AWS::IAM::ManagedPolicy')).map(p => p.Properties.PolicyDocument)));
+    expect(policies).toContain(`"Action":"sagemaker:DescribeModelPackage","Effect":"Allow","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":sagemaker:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":model-package/${GROUP}/*"]]}`);
+  });
+
+  test('without it there is no second parameter and no SageMaker permission', () => {
+    const { stack } = build();
+    const t = Template.fromStack(stack);
+    expect(t.toJSON().Parameters.DeployModelPackageArnDriftBaseline).toBeUndefined();
+    expect(JSON.stringify(t.findResources('AWS::IAM::ManagedPolicy'))).not.toContain('DescribeModelPackage');
+  });
+
+  test('is clean (cdk-nag, Control Tower, CloudFormation Validate, IAM reference)', () => {
+    const { stack, deploy } = buildTracked();
+    // A drift monitor would read it; an output stands in for it here.
+    new CfnOutput(stack, 'DriftBaseline', { value: deploy.driftBaselineUri! });
     expectNoFindings(stack.node.root as never);
   });
 });
