@@ -111,6 +111,16 @@ export interface DriftMonitorProps {
   readonly baselineUri: string;
 
   /**
+   * The `s3://bucket/prefix` under which every baseline `baselineUri` may name lies, when
+   * `baselineUri` is a token that changes between deployments (e.g. `DeployOnApproval`'s
+   * `driftBaselineUri`, the approved package's baseline). The role may list and read there.
+   * Its key must be literal; the bucket may be a token.
+   *
+   * @default - `baselineUri` itself, whose key must then be literal
+   */
+  readonly baselineReadableUri?: string;
+
+  /**
    * The `s3://bucket/key` URI of a JSON file with a `prediction_profile` (any report this
    * monitor wrote, e.g. of a known-good window) to compare the score distribution with
    * (PSI and KS of the score, metric `PredictionPsi`).
@@ -426,7 +436,13 @@ export class DriftMonitor extends Construct {
     NameRule.S3_KEY_PREFIX.validate('DriftMonitorProps.capturePrefix', capturePrefix);
     NameRule.S3_KEY_PREFIX.validate('DriftMonitorProps.groundTruthPrefix', groundTruthPrefix);
     NameRule.S3_KEY_PREFIX.validate('DriftMonitorProps.reportPrefix', reportPrefix);
-    const baseline = parseS3Uri(stack, 'DriftMonitorProps.baselineUri', props.baselineUri);
+    const baseline = props.baselineReadableUri !== undefined
+      ? parseS3Uri(stack, 'DriftMonitorProps.baselineReadableUri', props.baselineReadableUri)
+      : parseS3Uri(stack, 'DriftMonitorProps.baselineUri', props.baselineUri);
+    if (props.baselineReadableUri !== undefined && !Token.isUnresolved(props.baselineUri) && !Token.isUnresolved(props.baselineReadableUri)
+      && !props.baselineUri.startsWith(props.baselineReadableUri)) {
+      throw invalidProp('DriftMonitorProps.baselineUri', props.baselineUri, `It must lie under baselineReadableUri (${props.baselineReadableUri}), where the role may read.`);
+    }
     const predictionBaseline = props.predictionBaselineUri !== undefined
       ? parseS3Uri(stack, 'DriftMonitorProps.predictionBaselineUri', props.predictionBaselineUri) : undefined;
     const prefix = props.jobNamePrefix

@@ -262,6 +262,18 @@ describe('DriftMonitor', () => {
     expect(monitor.endpointName).toBe('churn-endpoint');
   });
 
+  test('a baseline URI that is a token (a stack parameter) is read under baselineReadableUri', () => {
+    const stack = testStack();
+    const parameter = new cdk.CfnParameter(stack, 'Baseline', { type: 'String', default: 'none' });
+    setup({ baselineUri: parameter.valueAsString, baselineReadableUri: 's3://acme-lake/artifacts/churn/model-build/' }, stack);
+    const t = Template.fromStack(stack);
+    const policies = JSON.stringify(t.findResources('AWS::IAM::ManagedPolicy'));
+    expect(policies).toContain(':s3:::acme-lake/artifacts/churn/model-build/*');
+    expect(JSON.stringify(t.findResources('AWS::Scheduler::Schedule'))).toContain('{"Ref":"Baseline"}');
+    expect(() => setup({ baselineUri: parameter.valueAsString }, testStack())).toThrow(/DriftMonitorProps.baselineUri/);
+    expect(() => setup({ baselineUri: 's3://acme-lake/other/baseline.json', baselineReadableUri: 's3://acme-lake/artifacts/' })).toThrow(/must lie under baselineReadableUri/);
+  });
+
   describe('validation', () => {
     test('fails when the endpoint name is not a SageMaker name', () => {
       expect(() => setup({ endpointName: 'churn_endpoint' })).toThrow(/DriftMonitorProps.endpointName/);
