@@ -127,7 +127,8 @@ export interface ChurnPlatformProps extends MlPlatformProps {
 
   /**
    * Monitor the endpoint's captured inferences for drift and model quality every day
-   * ({@link DriftMonitor}), against the drift baseline of the approved model. Only with serving.
+   * ({@link DriftMonitor}), against the drift baseline of the deployed package (its
+   * `DriftCheckBaselines`, set by the approval's stack update with the package). Only with serving.
    *
    * @default - true with serving, else false
    */
@@ -158,12 +159,8 @@ export interface ChurnPlatformProps extends MlPlatformProps {
 /** The churn serving's key prefixes. */
 const SCORING_INPUT_PREFIX = 'churn-scoring/input/';
 const SCORING_OUTPUT_PREFIX = 'churn-scoring/predictions/';
-/**
- * The drift baseline of the approved model, in the artifacts zone: the registered package's
- * `DriftCheckBaselines` (the model-build pipeline's `<run>/baseline/baseline.json`) copied here
- * when a version is approved.
- */
-const DRIFT_BASELINE_KEY = 'churn/drift-baseline/approved/baseline.json';
+/** Where the model-build pipeline writes (each execution's drift baseline among it), in the artifacts zone. */
+const MODEL_BUILD_PREFIX = 'churn/model-build/';
 
 /**
  * The reference customer-churn prediction platform as one construct: the shared foundation
@@ -226,7 +223,11 @@ export class ChurnPlatform extends Construct {
   public readonly batchScoring?: BatchScoring;
   /** The drift and model-quality monitor of the endpoint (with serving). */
   public readonly driftMonitor?: DriftMonitor;
-  /** The `s3://` URI the drift monitor reads the approved model's drift baseline from. */
+  /**
+   * The `s3://` URI of the deployed package's drift baseline, which the drift monitor reads:
+   * the stack parameter `<DeployOnApproval parameter>DriftBaseline` that the approval sets with
+   * the package (with the drift monitor).
+   */
   public readonly driftBaselineUri?: string;
   /** The retraining triggers and gate of the model-build pipeline. */
   public readonly retraining?: RetrainingTriggers;
@@ -333,7 +334,7 @@ export class ChurnPlatform extends Construct {
     });
 
     if (serving) {
-      const parts = this.addServing(props.servingInstanceType, removalPolicy);
+      const parts = this.addServing(props.servingInstanceType, driftMonitor, removalPolicy);
       this.deployOnApproval = parts.deploy;
       this.servingModel = parts.model;
       this.endpoint = parts.endpoint;
@@ -358,13 +359,16 @@ export class ChurnPlatform extends Construct {
     }
 
     if (driftMonitor) {
-      this.driftBaselineUri = dataLake.artifacts.s3Uri(DRIFT_BASELINE_KEY);
+      // The deployed package's baseline (a stack parameter the approval sets with the package),
+      // one of the model-build pipeline's <execution>/baseline/baseline.json.
+      this.driftBaselineUri = this.deployOnApproval!.driftBaselineUri!;
       this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
         endpointName: this.endpoint!.endpointName,
         captureZone: dataLake.raw,
         capturePrefix: this.capture!.capturePrefix,
         groundTruthPrefix: this.capture!.groundTruthPrefix,
         baselineUri: this.driftBaselineUri,
+        baselineReadableUri: dataLake.artifacts.s3Uri(MODEL_BUILD_PREFIX),
         reportZone: dataLake.artifacts,
         alarms,
         removalPolicy,
@@ -395,20 +399,22 @@ export class ChurnPlatform extends Construct {
    * The endpoint of the approved package (conditional on one being approved), the capture and
    * the scoring API.
    */
-  private addServing(instanceType: sagemakerAlpha.InstanceType | undefined, removalPolicy: RemovalPolicy):
+  private addServing(instanceType: sagemakerAlpha.InstanceType | undefined, trackDriftBaseline: boolean, removalPolicy: RemovalPolicy):
   { deploy: DeployOnApproval; model: InferenceModel; endpoint: InferenceEndpoint; capture: InferenceCapture; api: ScoringApi } {
     const { dataLake, alarms } = this.platform;
     const artifacts = dataLake.artifacts;
     // No initial package: the parameter is DeployOnApproval.NO_PACKAGE until an approval.
+    // With the drift monitor, the approved package's drift baseline moves with it.
     const deploy = new DeployOnApproval(this, 'DeployOnApproval', {
       modelPackageGroup: this.modelRegistry!,
+      trackDriftBaseline,
       removalPolicy,
     });
     const model = new InferenceModel(this, 'ServingModel', {
       source: ModelSource.fromModelPackageArn(deploy.modelPackageArn, {
         // The package's model data is the model-build pipeline's output in the artifacts zone.
         artifactsBucket: artifacts.bucket,
-        artifactsPrefix: `${artifacts.keyPrefix}churn/model-build/`,
+        artifactsPrefix: `${artifacts.keyPrefix}${MODEL_BUILD_PREFIX}`,
         artifactsKey: artifacts.encryptionKey,
       }),
     });

@@ -263,7 +263,11 @@ describe('ChurnPlatform serving and the retraining loop', () => {
 
   test('capture -> drift -> alarms -> retraining gate; schedule and ETL success too; notifications to the alert topic', () => {
     const drift = churn.driftMonitor!;
-    expect(churn.driftBaselineUri).toMatch(/\/artifacts\/churn\/drift-baseline\/approved\/baseline\.json$/);
+    // The deployed package's baseline: a parameter the approval sets with the package; the job reads under the model-build output.
+    expect(stack.resolve(churn.driftBaselineUri)).toEqual({ Ref: 'ChurnDeployOnApprovalModelPackageArnDriftBaseline' });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BASELINE_PARAMETER_NAME: 'ChurnDeployOnApprovalModelPackageArnDriftBaseline' }) } });
+    expect(JSON.stringify(t.findResources('AWS::Scheduler::Schedule'))).toContain('{"Ref":"ChurnDeployOnApprovalModelPackageArnDriftBaseline"}');
+    expect(JSON.stringify(t.findResources('AWS::IAM::ManagedPolicy'))).toContain('/artifacts/churn/model-build/*');
     const rule = stack.resolve((churn.retraining!.alarmRule!.node.defaultChild as never as { eventPattern: unknown }).eventPattern);
     const arns = JSON.stringify(rule);
     for (const alarm of [drift.driftAlarm!, drift.aucAlarm!, drift.estimatedAucAlarm!]) {
@@ -310,6 +314,8 @@ describe('ChurnPlatform serving and the retraining loop', () => {
     const { churn: c, template } = platform({ batchScoringEnabled: false, driftMonitorEnabled: false, retrainingEnabled: false });
     expect([c.batchScoring, c.driftMonitor, c.retraining]).toEqual([undefined, undefined, undefined]);
     expect(c.endpoint).toBeDefined();
+    // No drift monitor: no baseline parameter either.
+    expect(c.deployOnApproval!.driftBaselineUri).toBeUndefined();
     template.resourceCountIs('AWS::SageMaker::Pipeline', 1);
   });
 
