@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
@@ -583,6 +583,87 @@ describe('ChurnModelBuildPipeline: validation', () => {
   ];
   test.each(cases)('fails when %s', (_name, props, message) => {
     expect(() => build(testStack(), props, false)).toThrow(message);
+  });
+});
+
+describe('ChurnModelBuildPipeline: distributed training (trainingInstanceCount)', () => {
+  test('the default (and trainingInstanceCount: 1) is one instance, one train.csv, a fully replicated train channel: the definition is unchanged', () => {
+    const defaultDefinition = definitionOf(build().stack);
+    const one = definitionOf(build(testStack(), { trainingInstanceCount: 1 }).stack);
+    expect(one).toEqual(defaultDefinition);
+    const steps = stepsByName(defaultDefinition);
+    expect(steps.Preprocess.Arguments.AppSpecification.ContainerArguments).not.toContain('--train-shards');
+    const job = steps.Tune.Arguments.TrainingJobDefinition;
+    expect(job.ResourceConfig.InstanceCount).toBe(1);
+    expect(job.InputDataConfig.map((c: any) => c.DataSource.S3DataSource.S3DataDistributionType)).toEqual(['FullyReplicated', 'FullyReplicated']);
+  });
+
+  describe('with 3 instances', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'DistributedStack');
+    build(stack, { trainingInstanceCount: 3, trainingInstanceType: JobInstanceType.ML_M5_XLARGE, alarms: new MlAlarms(stack, 'Alarms') });
+    const definition = definitionOf(stack);
+    const steps = stepsByName(definition);
+    const job = steps.Tune.Arguments.TrainingJobDefinition;
+
+    test('Preprocess writes the train split as 3 files (--train-shards 3), after the arguments file\'s arguments', () => {
+      const args: string[] = steps.Preprocess.Arguments.AppSpecification.ContainerArguments;
+      expect(args.slice(-2)).toEqual(['--train-shards', '3']);
+      expect(args.slice(0, PREPROCESS_ARGUMENTS_FILE.arguments.length - 1)).toEqual(PREPROCESS_ARGUMENTS_FILE.arguments.slice(0, -1));
+      expect(args.filter(a => a === '--train-shards')).toHaveLength(1);
+    });
+
+    test('each training job runs on 3 instances; the train channel is sharded by S3 key, validation fully replicated', () => {
+      expect(job.ResourceConfig).toMatchObject({ InstanceCount: 3, InstanceType: { Get: 'Parameters.TrainingInstanceType' } });
+      expect(definition.Parameters.find((p: any) => p.Name === 'TrainingInstanceType').DefaultValue).toBe('ml.m5.xlarge');
+      expect(job.InputDataConfig.map((c: any) => [c.ChannelName, c.DataSource.S3DataSource.S3DataDistributionType, JSON.stringify(c.DataSource.S3DataSource.S3Uri)])).toEqual([
+        ['train', 'ShardedByS3Key', output(steps.Preprocess, 'train')],
+        ['validation', 'FullyReplicated', output(steps.Preprocess, 'validation')],
+      ]);
+    });
+
+    test('only the Preprocess arguments and the tuning job\'s instance count and train distribution differ from the default', () => {
+      const reference = stepsByName(definitionOf(build(testStack(), { trainingInstanceType: JobInstanceType.ML_M5_XLARGE }).stack));
+      const strip = (s: any) => {
+        const copy = structuredClone(s);
+        copy.Preprocess.Arguments.AppSpecification.ContainerArguments.splice(-2);
+        copy.Tune.Arguments.TrainingJobDefinition.ResourceConfig.InstanceCount = 1;
+        copy.Tune.Arguments.TrainingJobDefinition.InputDataConfig[0].DataSource.S3DataSource.S3DataDistributionType = 'FullyReplicated';
+        return copy;
+      };
+      expect(JSON.stringify(strip(steps))).toEqual(JSON.stringify(reference));
+    });
+
+    test('validates against the official definition schema (but the documented CreateModel ModelDataUrl gap)', () => {
+      const createModel = definition.Steps.findIndex((s: any) => s.Type === 'Model');
+      const patched = structuredClone(definition);
+      patched.Steps[createModel].Arguments.PrimaryContainer.ModelDataUrl = 's3://bucket/model.tar.gz';
+      expect(schemaErrors(compile(relaxedSchema()), patched)).toEqual([]);
+    });
+
+    test('has no cdk-nag or CloudFormation Validate finding', () => {
+      expectNoFindings(app);
+    });
+  });
+
+  const cases: Array<[string, Partial<ChurnModelBuildPipelineProps>, RegExp]> = [
+    ['trainingInstanceCount is 0', { trainingInstanceCount: 0 },
+      /Invalid ChurnModelBuildPipelineProps\.trainingInstanceCount: received 0\. It must be a whole number from 1 to 20\./],
+    ['trainingInstanceCount is above 20', { trainingInstanceCount: 21 },
+      /Invalid ChurnModelBuildPipelineProps\.trainingInstanceCount: received 21\. It must be a whole number from 1 to 20\./],
+    ['trainingInstanceCount is fractional', { trainingInstanceCount: 2.5 },
+      /Invalid ChurnModelBuildPipelineProps\.trainingInstanceCount: received 2\.5\./],
+    ['trainingInstanceCount is a token', { trainingInstanceCount: Token.asNumber({ Ref: 'Count' }) },
+      /Invalid ChurnModelBuildPipelineProps\.trainingInstanceCount: .*known at synth time: it sets how many train files preprocess\.py writes/],
+    ['trainingInstanceCount is above 1 with a GPU training type', { trainingInstanceCount: 2, trainingInstanceType: JobInstanceType.of('ml.p3.2xlarge') },
+      /Invalid ChurnModelBuildPipelineProps\.trainingInstanceType: received 'ml\.p3\.2xlarge'\. With trainingInstanceCount 2 .*choose a CPU instance type/],
+  ];
+  test.each(cases)('fails when %s', (_name, props, message) => {
+    expect(() => build(testStack(), props, false)).toThrow(message);
+  });
+
+  test('a GPU training type with one instance is still allowed', () => {
+    expect(() => build(testStack(), { trainingInstanceCount: 1, trainingInstanceType: JobInstanceType.of('ml.p3.2xlarge') }, false)).not.toThrow();
   });
 });
 

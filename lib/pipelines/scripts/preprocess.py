@@ -137,6 +137,14 @@ chosen on row positions and written one at a time: about 0.4 GiB per million cus
 a bucket's working memory (``npm run bench:scale``). The one-hot mode holds every column as
 text and grows about 2 GiB per million rows.
 
+Distributed training (``--train-shards N``, default 1): the train split is written as N files
+``train-00000.csv`` ... ``train-<N-1>.csv`` of consecutive rows (sizes differ by at most one
+row) whose concatenation in name order is exactly the single ``train.csv``; validation and
+test stay one file each. With ``S3DataDistributionType: ShardedByS3Key`` on the train channel
+each training instance then gets whole files; N must not exceed the train split's rows (an
+instance without train data does not take part in training), and schema.json's
+``outputs.train`` lists the shards' names.
+
 Errors (no ``--label-column``, no input files, missing label/id column, a single label
 value, a positive label that never occurs, bad fractions) end the job with a non-zero
 exit code and a message on stderr that names the problem, which SageMaker shows as the
@@ -226,6 +234,15 @@ def parse_args(argv=None):
         default=MODULE_BUCKET_ROWS,
         help="features-module mode: input rows per compute_features call (ids hashed into "
         "buckets; bounds the module's memory); default 200000",
+    )
+    parser.add_argument(
+        "--train-shards",
+        type=int,
+        default=1,
+        metavar="N",
+        help="write the train split as N files train-00000.csv ... (consecutive rows, "
+        "sizes differ by at most one row) for distributed training with ShardedByS3Key; "
+        "default 1: one train.csv",
     )
     parser.add_argument("--validation-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
@@ -395,6 +412,13 @@ def write_csv(frame, directory, filename):
     with open(path, "w", encoding="utf-8", newline="") as handle:
         frame.to_csv(handle, header=False, index=False)
     print(f"Wrote {len(frame)} rows x {frame.shape[1]} columns to {path}")
+
+
+def train_file_names(shards):
+    """The train split's file names: train.csv, or train-00000.csv ... for several shards."""
+    if shards == 1:
+        return ["train.csv"]
+    return [f"train-{index:05d}.csv" for index in range(shards)]
 
 
 def encode_labels(data, label_column, positive_label):
@@ -692,6 +716,8 @@ def main(argv=None):
             fail(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
     if args.validation_fraction + args.test_fraction >= 1:
         fail("--validation-fraction plus --test-fraction must be below 1")
+    if args.train_shards < 1:
+        fail(f"--train-shards must be 1 or more, got {args.train_shards}")
 
     # In features-module mode the --drop-columns (never features) are not even read.
     needed = {args.label_column, args.id_column, args.event_time_column}
@@ -766,14 +792,25 @@ def main(argv=None):
                 split_x = split_x.assign(**{column: values.astype("int64")})
         return split_x
 
-    for rows, directory, filename in (
-        (train_rows, args.train_dir, "train.csv"),
-        (val_rows, args.validation_dir, "validation.csv"),
-        (test_rows, args.test_dir, "test.csv"),
+    if args.train_shards > len(train_rows):
+        fail(
+            f"--train-shards {args.train_shards} exceeds the {len(train_rows)} rows of the "
+            "train split: a shard would be empty (an instance without train data does not "
+            "take part in distributed training); use fewer shards"
+        )
+    train_files = train_file_names(args.train_shards)
+    for rows, directory, filenames in (
+        (train_rows, args.train_dir, train_files),
+        (val_rows, args.validation_dir, ["validation.csv"]),
+        (test_rows, args.test_dir, ["test.csv"]),
     ):
         split_x = split_frame(rows)
         split_x.insert(0, args.label_column, labels.iloc[rows].to_numpy(), allow_duplicates=True)
-        write_csv(split_x, directory, filename)
+        # Shards are consecutive slices of the one frame (its column types decided once), so
+        # their concatenation in name order is byte for byte the single file.
+        bounds = np.linspace(0, len(split_x), len(filenames) + 1).round().astype(int)
+        for filename, start, end in zip(filenames, bounds[:-1], bounds[1:]):
+            write_csv(split_x.iloc[start:end], directory, filename)
         del split_x
     write_csv(split_frame(test_rows), args.test_features_dir, "test_features.csv")
     train_y, val_y, test_y = (labels.iloc[rows] for rows in (train_rows, val_rows, test_rows))
@@ -817,7 +854,8 @@ def main(argv=None):
             "test": class_balance(test_y),
         },
         "outputs": {
-            "train": "train.csv",
+            # A list of the shards' names, in row order, with --train-shards above 1.
+            "train": train_files if len(train_files) > 1 else train_files[0],
             "validation": "validation.csv",
             "test": "test.csv",
             "test_features": "test_features.csv",

@@ -1090,3 +1090,63 @@ def test_features_module_in_id_buckets_still_joins_the_label_of_the_kept_row(tmp
     newer = rows[rows[monthly] == 999.0]
     assert len(newer) == 1 and int(newer.iloc[0, 0]) == 1 - int(second["churn"])
     assert not (rows[monthly] == 555.0).any()
+
+
+# --- --train-shards: the train split as several files for distributed XGBoost training ------
+
+
+@pytest.mark.parametrize("shards", [3, 7])
+def test_train_shards_concatenate_to_the_single_train_file(tmp_path, mb_features_prep, mb_curated, shards):
+    """The pipeline's arguments plus --train-shards: N files of consecutive rows whose
+    concatenation in name order is byte for byte the single train.csv; every other output
+    but schema.json's outputs.train is unchanged."""
+    dirs, _ = _mb_preprocess(tmp_path / "sharded", mb_curated["dir"], *_mb_pipeline_arguments(),
+                             "--train-shards", str(shards))
+    names = [f"train-{i:05d}.csv" for i in range(shards)]
+    assert sorted(p.name for p in dirs["train"].iterdir()) == names
+    parts = [(dirs["train"] / name).read_bytes() for name in names]
+    assert b"".join(parts) == (mb_features_prep["dirs"]["train"] / "train.csv").read_bytes()
+    counts = [part.count(b"\n") for part in parts]
+    assert max(counts) - min(counts) <= 1 and min(counts) > 0
+    for key, name in (("validation", "validation.csv"), ("test", "test.csv"), ("test_features", "test_features.csv")):
+        assert sorted(p.name for p in dirs[key].iterdir()) == [name]
+        assert _mb_sha256(dirs[key] / name) == _mb_sha256(mb_features_prep["dirs"][key] / name), name
+    schema = json.loads((dirs["schema"] / "schema.json").read_text())
+    assert schema["outputs"]["train"] == names
+    schema["outputs"]["train"] = "train.csv"
+    assert schema == mb_features_prep["schema"]
+
+
+def test_train_shards_keep_the_one_hot_modes_number_formats(tmp_path, mb_input, mb_prep_without_fill_rule):
+    """One-hot mode with a median fill: a column's integer/float format is decided on the
+    whole train split, not per shard, so the shards still concatenate to the single file."""
+    dirs, _ = _mb_preprocess(tmp_path / "sharded", mb_input, *TELCO_ARGS[:-2], "--train-shards", "4")
+    single = mb_prep_without_fill_rule["dirs"]["train"] / "train.csv"
+    joined = b"".join((dirs["train"] / f"train-{i:05d}.csv").read_bytes() for i in range(4))
+    assert joined == single.read_bytes()
+
+
+def test_train_shards_default_is_the_single_train_file(tmp_path, mb_input, mb_prep):
+    dirs, _ = _mb_preprocess(tmp_path / "one", mb_input, *TELCO_ARGS, "--train-shards", "1")
+    assert [p.name for p in dirs["train"].iterdir()] == ["train.csv"]
+    assert _mb_sha256(dirs["train"] / "train.csv") == _mb_sha256(mb_prep["dirs"]["train"] / "train.csv")
+    assert json.loads((dirs["schema"] / "schema.json").read_text()) == mb_prep["schema"]
+
+
+@pytest.mark.parametrize("shards, message", [
+    ("0", "--train-shards must be 1 or more, got 0"),
+    ("4930", "--train-shards 4930 exceeds the 4929 rows of the train split: a shard would be empty"),
+])
+def test_train_shards_fails_on_a_count_that_would_leave_a_shard_empty(tmp_path, mb_input, shards, message):
+    dirs, result = _mb_preprocess(tmp_path / "bad", mb_input, *TELCO_ARGS, "--train-shards", shards, check=False)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not dirs["train"].exists()
+
+
+def test_train_shards_as_many_as_train_rows_is_one_row_each(tmp_path, mb_input, mb_prep):
+    dirs, _ = _mb_preprocess(tmp_path / "max", mb_input, *TELCO_ARGS, "--train-shards", "4929")
+    files = sorted(dirs["train"].iterdir())
+    assert len(files) == 4929
+    assert all(f.read_bytes().count(b"\n") == 1 for f in files[:5] + files[-5:])
