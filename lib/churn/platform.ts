@@ -119,7 +119,9 @@ export interface ChurnPlatformProps extends MlPlatformProps {
   /**
    * Score the customers under `churn-scoring/input/` of the curated zone every day with the
    * latest approved model version ({@link BatchScoring}), predictions under
-   * `churn-scoring/predictions/`. Only with the model registry.
+   * `churn-scoring/predictions/`. With serving, its schedule exists only once a version is
+   * approved (the first approval's stack update creates it). Nothing in the platform writes
+   * `churn-scoring/input/` yet: bring its producer. Only with the model registry.
    *
    * @default - true with the model registry, else false
    */
@@ -128,7 +130,9 @@ export interface ChurnPlatformProps extends MlPlatformProps {
   /**
    * Monitor the endpoint's captured inferences for drift and model quality every day
    * ({@link DriftMonitor}), against the drift baseline of the deployed package (its
-   * `DriftCheckBaselines`, set by the approval's stack update with the package). Only with serving.
+   * `DriftCheckBaselines`, set by the approval's stack update with the package). Its schedule
+   * exists only once a version is approved (the first approval's stack update creates it).
+   * Only with serving.
    *
    * @default - true with serving, else false
    */
@@ -177,6 +181,11 @@ const MODEL_BUILD_PREFIX = 'churn/model-build/';
  * model-build pipeline again (also weekly, and with `retrainOnCuratedData` after each
  * successful ETL run; at most one execution a day). Batch scoring runs daily with the latest approved version. Alarms of every
  * stage notify one alert topic.
+ *
+ * Drift monitoring and batch scoring start with the first approval: their EventBridge Scheduler
+ * schedules are conditional on the approved-package parameter naming a package, like the model
+ * and endpoint, so a fresh deploy runs no job that can only fail and raises no false alarm
+ * (without serving there is no such parameter and batch scoring's schedule is always on).
  *
  * Place it in a stack of your own; bring a VPC, bucket, key or alert topic to reuse what
  * you have. Every stage is a public member, so you can add alarms, grants or steps.
@@ -356,6 +365,9 @@ export class ChurnPlatform extends Construct {
         alarms,
         removalPolicy,
       });
+      // Before the first approval a run can only fail (no approved version): the schedule
+      // exists once the package parameter names one (with serving, which defines it).
+      this.deployOnApproval?.deployOnlyWhenApproved(this.batchScoring.schedule);
     }
 
     if (driftMonitor) {
@@ -373,6 +385,9 @@ export class ChurnPlatform extends Construct {
         alarms,
         removalPolicy,
       });
+      // Before the first approval there is no baseline and no capture: the schedule exists
+      // once the package parameter names one. Its role, queue and alarms stay (idle).
+      this.deployOnApproval!.deployOnlyWhenApproved(this.driftMonitor.schedule);
     }
 
     if (retraining) {

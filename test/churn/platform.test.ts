@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -225,7 +225,31 @@ describe('ChurnPlatform serving and the retraining loop', () => {
   test('nothing outside the condition references the conditional model or endpoint (alarms, API, drift use its literal name)', () => {
     expect(referencesIntoConditions(t)).toEqual([]);
     const conditional = Object.values(t.toJSON().Resources as Record<string, { Type: string; Condition?: string }>).filter(r => r.Condition).map(r => r.Type).sort();
-    expect(conditional).toEqual(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SageMaker::Endpoint', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Model']);
+    expect(conditional).toEqual(['AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::SageMaker::Endpoint', 'AWS::SageMaker::EndpointConfig',
+      'AWS::SageMaker::Model', 'AWS::Scheduler::Schedule', 'AWS::Scheduler::Schedule']);
+  });
+
+  test('drift monitoring and batch scoring start with the first approval: both schedules, and only they, are conditional', () => {
+    const condition = 'ChurnDeployOnApprovalModelPackageArnSet';
+    const schedules = Object.entries(t.findResources('AWS::Scheduler::Schedule'));
+    expect(schedules.filter(([, r]) => r.Condition === condition).map(([id]) => id).sort()).toEqual([
+      stack.getLogicalId(churn.batchScoring!.schedule.node.defaultChild as never),
+      stack.getLogicalId(churn.driftMonitor!.schedule.node.defaultChild as never),
+    ].sort());
+    // The feature ingestion's schedule (curated data exists without a model) stays unconditional.
+    expect(schedules.filter(([, r]) => r.Condition === undefined).map(([id]) => id)).toEqual([expect.stringMatching(/^ChurnFeatures/)]);
+    // Their roles, dead-letter queues, pipeline, keys and alarms stay unconditional (idle until then).
+    for (const part of [churn.batchScoring!, churn.driftMonitor!]) {
+      const ids = part.node.findAll().filter(c => c instanceof CfnResource).map(c => stack.getLogicalId(c as CfnResource));
+      const conditioned = ids.filter(id => t.toJSON().Resources[id].Condition !== undefined);
+      expect(conditioned).toEqual([stack.getLogicalId(part.schedule.node.defaultChild as never)]);
+    }
+    // Without serving there is no approved-package parameter: batch scoring's schedule is always on.
+    const { churn: c, stack: s, template: noServing } = platform({ servingEnabled: false });
+    const batchSchedule = noServing.toJSON().Resources[s.getLogicalId(c.batchScoring!.schedule.node.defaultChild as never)];
+    expect(batchSchedule.Condition).toBeUndefined();
+    expect(batchSchedule.Properties.State).toBe('ENABLED');
+    expect(referencesIntoConditions(noServing)).toEqual([]);
   });
 
   test('API -> feature group -> endpoint -> capture: training feature order, IAM auth, both routes', () => {
@@ -257,6 +281,7 @@ describe('ChurnPlatform serving and the retraining loop', () => {
     expect(batchId).toMatch(/^ChurnBatchScoringPipeline/);
     expect(schedules).toHaveLength(1);
     expect(schedules[0].Properties).toMatchObject({ ScheduleExpression: 'cron(0 4 * * ? *)', State: 'ENABLED' });
+    expect(schedules[0].Condition).toBe('ChurnDeployOnApprovalModelPackageArnSet');
     expect(JSON.stringify(batch.Properties)).toContain(stack.resolve(churn.modelRegistry!.modelPackageGroupName));
     expect(churn.batchScoring!.predictionsPrefix).toContain('churn-scoring/predictions/');
   });
