@@ -14,7 +14,9 @@ import { LakeTable } from '../etl/table';
 import { StreamingIngestion } from '../ingestion/streaming-ingestion';
 import { MlPlatform, MlPlatformProps } from '../platform/ml-platform';
 import { canSynthesizeFirehose, isResourceTypeUnavailable } from '../platform/region-availability';
+import { MlDashboard } from '../monitoring/dashboard';
 import { DriftMonitor } from '../monitoring/drift-monitor';
+import { EndpointAlarm, EndpointAlarms } from '../monitoring/endpoint-alarms';
 import { ModelPackageGroup } from '../registry/model-package-group';
 import { RetrainingTriggers } from '../retraining/retraining-triggers';
 import { BatchScoring } from '../serving/batch-scoring';
@@ -158,6 +160,17 @@ export interface ChurnPlatformProps extends MlPlatformProps {
    * @default false
    */
   readonly retrainOnCuratedData?: boolean;
+
+  /**
+   * Define one CloudWatch dashboard of the platform ({@link MlDashboard}): the status of every
+   * alarm, then a section per stage that is on (ingestion, ETL, crawler, feature group and its
+   * ingestion, model-build pipeline, endpoint, scoring API, capture, batch scoring, drift
+   * monitor, retraining). A dashboard costs $3 a month beyond an account's first three
+   * (CloudWatch pricing), whether or not anyone opens it.
+   *
+   * @default true
+   */
+  readonly dashboardEnabled?: boolean;
 }
 
 /** The churn serving's key prefixes. */
@@ -186,6 +199,10 @@ const MODEL_BUILD_PREFIX = 'churn/model-build/';
  * schedules are conditional on the approved-package parameter naming a package, like the model
  * and endpoint, so a fresh deploy runs no job that can only fail and raises no false alarm
  * (without serving there is no such parameter and batch scoring's schedule is always on).
+ *
+ * One CloudWatch dashboard (`dashboard`, off with `dashboardEnabled: false`) shows every
+ * alarm's status and each stage that is on; `endpointAlarms` adds the endpoint's operational
+ * alarms beside its own 5XX and latency alarms.
  *
  * Place it in a stack of your own; bring a VPC, bucket, key or alert topic to reuse what
  * you have. Every stage is a public member, so you can add alarms, grants or steps.
@@ -240,6 +257,15 @@ export class ChurnPlatform extends Construct {
   public readonly driftBaselineUri?: string;
   /** The retraining triggers and gate of the model-build pipeline. */
   public readonly retraining?: RetrainingTriggers;
+  /**
+   * The serving endpoint's operational alarms with their default thresholds (with serving):
+   * 4XX rate, p99 overhead latency and, on instances, memory. The endpoint's own 5XX and p90
+   * latency alarms (its rollback alarms) cover server errors and model latency, so this set
+   * leaves out its 5XX-rate and p99 model-latency alarms.
+   */
+  public readonly endpointAlarms?: EndpointAlarms;
+  /** The platform's CloudWatch dashboard (unless `dashboardEnabled` is false). */
+  public readonly dashboard?: MlDashboard;
 
   constructor(scope: Construct, id: string, props: ChurnPlatformProps = {}) {
     super(scope, id);
@@ -349,6 +375,12 @@ export class ChurnPlatform extends Construct {
       this.endpoint = parts.endpoint;
       this.capture = parts.capture;
       this.scoringApi = parts.api;
+      // By the endpoint's literal name, like every alarm on it: nothing references the conditional endpoint.
+      this.endpointAlarms = new EndpointAlarms(this, 'EndpointAlarms', {
+        alarms,
+        endpoint: this.endpoint,
+        disabledAlarms: [EndpointAlarm.SERVER_ERROR_RATE, EndpointAlarm.MODEL_LATENCY],
+      });
     }
 
     if (batchScoring) {
@@ -408,6 +440,44 @@ export class ChurnPlatform extends Construct {
         removalPolicy,
       });
     }
+
+    if (props.dashboardEnabled ?? true) {
+      this.dashboard = this.addDashboard();
+    }
+  }
+
+  /** One dashboard: every alarm's status, then each stage that is on, in data-flow order. */
+  private addDashboard(): MlDashboard {
+    const dashboard = new MlDashboard(this, 'Dashboard', { alarms: this.platform.alarms });
+    if (this.ingestion) {
+      dashboard.addIngestion(this.ingestion);
+    }
+    dashboard.addCrawler(this.rawCrawler);
+    dashboard.addEtlJob(this.etl);
+    if (this.features) {
+      dashboard.addFeatureGroup(this.features.featureGroup);
+      dashboard.addFeatureIngestion(this.features.ingestion);
+    }
+    dashboard.addPipeline(this.modelBuild.pipeline, 'Model build pipeline executions');
+    if (this.endpoint) {
+      dashboard.addEndpoint(this.endpoint);
+    }
+    if (this.scoringApi) {
+      dashboard.addScoringApi(this.scoringApi);
+    }
+    if (this.capture) {
+      dashboard.addInferenceCapture(this.capture);
+    }
+    if (this.batchScoring) {
+      dashboard.addBatchScoring(this.batchScoring);
+    }
+    if (this.driftMonitor) {
+      dashboard.addDriftMonitor(this.driftMonitor);
+    }
+    if (this.retraining) {
+      dashboard.addRetraining(this.retraining);
+    }
+    return dashboard;
   }
 
   /**

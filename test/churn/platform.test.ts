@@ -373,6 +373,57 @@ describe('ChurnPlatform serving and the retraining loop', () => {
     expect(() => platform({ retrainingEnabled: false, retrainOnCuratedData: true })).toThrow(/ChurnPlatformProps.retrainOnCuratedData/);
   });
 
+  test('one dashboard: every alarm\'s status, then a section per stage in data-flow order', () => {
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(churn.dashboard).toBeDefined();
+    const body = JSON.stringify(stack.resolve((churn.dashboard!.dashboard.node.defaultChild as never as { dashboardBody: unknown }).dashboardBody));
+    const alarmWidget = body.indexOf('"title\\":\\"Alarms\\"');
+    expect(alarmWidget).toBeGreaterThanOrEqual(0);
+    // Section titles, in order (each the path of the stage's construct).
+    const sections = ['Ingestion', 'RawCrawler', 'Etl', 'Features', 'Model build pipeline executions',
+      'Serving: endpoint', 'Serving: scoring API', 'Serving: inference capture', 'Serving: batch scoring', 'Drift and quality', 'Retraining: '];
+    let at = alarmWidget;
+    for (const section of sections) {
+      const next = body.indexOf(section, at);
+      expect({ section, found: next > at }).toEqual({ section, found: true });
+      at = next;
+    }
+    // The alarm status widget lists every alarm of the platform, the endpoint alarms among them.
+    expect(churn.platform.alarms.alarms.length).toBeLessThanOrEqual(100);
+    for (const alarm of churn.endpointAlarms!.alarms) {
+      expect(churn.platform.alarms.alarms).toContain(alarm);
+    }
+    expect(referencesIntoConditions(t)).toEqual([]);
+  });
+
+  test('endpoint alarms: the operational set beside the endpoint\'s own 5XX and latency alarms, no double alarm', () => {
+    const suffixes = churn.endpointAlarms!.alarms.map(a => a.node.id.replace(/^.*AllTraffic/, '')).sort();
+    expect(suffixes).toEqual(['ClientErrorRate', 'OverheadLatencyP99']);
+    // Server errors and model latency: the endpoint's own alarms (its canary rollback alarms) only.
+    expect(churn.endpoint!.alarms.map(a => a.node.id.replace(/^.*AllTraffic/, '')).sort()).toEqual(['ModelLatency', 'ServerErrors']);
+    const on5xx = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(a => a.Properties.MetricName === 'Invocation5XXErrors');
+    const onModelLatency = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(a => a.Properties.MetricName === 'ModelLatency');
+    expect([on5xx.length, onModelLatency.length]).toEqual([1, 1]);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Invocation4XXErrors', Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: churn.endpoint!.endpointName }]) });
+  });
+
+  test('dashboardEnabled: false defines no dashboard; without serving there are no endpoint alarms nor serving sections', () => {
+    const off = platform({ dashboardEnabled: false });
+    off.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(off.churn.dashboard).toBeUndefined();
+    expect(off.churn.endpointAlarms).toBeDefined();
+    // Only the dashboard and the EventBridge rule behind the ETL graph's success metric (Glue's metricSuccess) go.
+    const offIds = new Set(Object.keys(off.template.toJSON().Resources));
+    const gone = Object.entries(t.toJSON().Resources as Record<string, { Type: string }>).filter(([id]) => !offIds.has(id)).map(([id, r]) => `${r.Type} ${id}`).sort();
+    expect(gone).toEqual([expect.stringMatching(/^AWS::CloudWatch::Dashboard ChurnDashboard/), expect.stringMatching(/^AWS::Events::Rule ChurnEtlJobSuccessMetricRule/)]);
+    expect(offIds.size).toBe(Object.keys(t.toJSON().Resources).length - 2);
+    const noServing = platform({ servingEnabled: false });
+    expect(noServing.churn.endpointAlarms).toBeUndefined();
+    const body = JSON.stringify(noServing.stack.resolve((noServing.churn.dashboard!.dashboard.node.defaultChild as never as { dashboardBody: unknown }).dashboardBody));
+    expect(body).not.toContain('Serving: endpoint');
+    expect(body).toContain('Serving: batch scoring');
+  });
+
   test('the template stays under 80% of the 500-resource and 1 MB limits', () => {
     const json = t.toJSON();
     expect(Object.keys(json.Resources).length).toBeLessThan(400);
