@@ -153,7 +153,8 @@ export class DeployOnApproval extends Construct {
     // Model package ARNs of the group (SageMaker API Reference, ModelPackageSummary.ModelPackageArn pattern).
     const pattern = Token.isUnresolved(groupName)
       ? '^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[a-zA-Z0-9-]{1,63}/[0-9]+$'
-      : `^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/(${groupName}|${groupName.toLowerCase()})/[0-9]+$`;
+      // ARNs may carry the group name lower-cased; one alternative when it already is.
+      : `^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/(${[...new Set([groupName, groupName.toLowerCase()])].join('|')})/[0-9]+$`;
     if (props.initialModelPackageArn !== undefined && !isUnresolved(props.initialModelPackageArn) && !new RegExp(pattern).test(props.initialModelPackageArn)) {
       throw invalidProp('DeployOnApprovalProps.initialModelPackageArn', props.initialModelPackageArn,
         `It must be a version of the model package group ${groupName}: arn:<partition>:sagemaker:<region>:<account>:model-package/${groupName}/<version>.`);

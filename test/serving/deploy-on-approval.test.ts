@@ -26,6 +26,18 @@ test('the approved package ARN is a stack parameter with a default, and the mode
   t.hasResourceProperties('AWS::SageMaker::Model', { PrimaryContainer: { ModelPackageName: { Ref: 'DeployModelPackageArn' } } });
 });
 
+test('the allowed pattern names the group once, or also lower-cased when it has capitals', () => {
+  const patternOf = (groupName: string): string => {
+    const stack = testStack();
+    const group = ModelPackageGroup.fromModelPackageGroupName(stack, 'Group', groupName);
+    new DeployOnApproval(stack, 'Deploy', { modelPackageGroup: group, initialModelPackageArn: `arn:aws:sagemaker:us-east-2:123456789012:model-package/${groupName.toLowerCase()}/1` });
+    return Template.fromStack(stack).toJSON().Parameters.DeployModelPackageArn.AllowedPattern;
+  };
+  expect(patternOf(GROUP)).toContain(`model-package/(${GROUP})/`);
+  expect(patternOf('Churn-Models')).toContain('model-package/(Churn-Models|churn-models)/');
+  expect(new RegExp(patternOf('Churn-Models')).test('arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn-models/3')).toBe(true);
+});
+
 test('the rule matches the approval of the AWS documentation sample, and not its rejection nor another group', () => {
   const { stack } = build();
   const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
