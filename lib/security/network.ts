@@ -45,6 +45,11 @@ export class MlInterfaceEndpoint {
   public static readonly GLUE = new MlInterfaceEndpoint('Glue', ec2.InterfaceVpcEndpointAwsService.GLUE);
   /** Amazon Athena: code in the VPC running queries. */
   public static readonly ATHENA = new MlInterfaceEndpoint('Athena', ec2.InterfaceVpcEndpointAwsService.ATHENA);
+  /**
+   * Amazon Data Firehose (`kinesis-firehose`): code in the VPC putting records, e.g. a scoring
+   * handler writing inference capture (`InferenceCapture.grantPutRecords`) from isolated subnets.
+   */
+  public static readonly FIREHOSE = new MlInterfaceEndpoint('Firehose', ec2.InterfaceVpcEndpointAwsService.KINESIS_FIREHOSE);
 
   /**
    * Every endpoint a fully private ML platform uses (SageMaker API, runtime and Feature

@@ -85,6 +85,16 @@ describe('MlNetwork options', () => {
     expect(MlInterfaceEndpoint.ALL_FOR_PRIVATE_PLATFORM).toHaveLength(10);
   });
 
+  test('the Firehose endpoint (inference capture from isolated subnets) is one line, outside the all-private list', () => {
+    const stack = testStack();
+    new MlNetwork(stack, 'Network', { interfaceEndpoints: [MlInterfaceEndpoint.FIREHOSE] });
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.kinesis-firehose']] },
+    });
+    expect(MlInterfaceEndpoint.ALL_FOR_PRIVATE_PLATFORM).not.toContain(MlInterfaceEndpoint.FIREHOSE);
+  });
+
   test('bring your own VPC: no VPC, flow log or gateway endpoint is created', () => {
     const stack = new Stack(testApp(), 'Own');
     const vpc = new ec2.Vpc(stack, 'Existing', { natGateways: 1, maxAzs: 2 });
