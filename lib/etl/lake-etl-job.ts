@@ -16,7 +16,8 @@ import { GLUE_RESOURCE_NAME } from './private/names';
 import type { LakeTable } from './table';
 import { alarmPrefix } from '../monitoring/alarm-ids';
 import { MlAlarms } from '../monitoring/alarms';
-import { acknowledgeNag, acknowledgeWildcards, NagPack } from '../security/acknowledge';
+import { newDeadLetterQueue } from '../security/dead-letter-queue';
+import { acknowledgeWildcards } from '../security/acknowledge';
 import { NameRule } from '../security/names';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved, validateDurationRange, validateIntegerRange } from '../security/validation';
@@ -842,17 +843,7 @@ export class LakeEtlJob extends LakeEtlJobBase {
   }
 
   private createDeadLetterQueue(): sqs.Queue {
-    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // Declares it a dead-letter queue (AWS Control Tower CT.SQS.PR.1 asks every queue for a
-      // DLQ or a redrive-allow policy); allowAll is SQS's default, so nothing else changes.
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
-    });
-    acknowledgeNag(queue, 'SQS3', [NagPack.AWS_SOLUTIONS],
-      'This queue is itself the dead-letter queue of the EventBridge targets that start the ETL workflow.');
-    return queue;
+    return newDeadLetterQueue(this, 'DeadLetterQueue', { keeps: 'trigger events EventBridge could not deliver to the ETL workflow' });
   }
 }
 

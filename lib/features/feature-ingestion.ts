@@ -14,7 +14,7 @@ import { grantReadFileInput } from '../pipelines/processing';
 import { instanceTypeHasInstanceStorage } from '../pipelines/step';
 import { IStepImage } from '../pipelines/step-image';
 import { acknowledgeRoleWildcards } from '../security/acknowledge';
-import { acknowledgeNag, NagPack } from '../security/acknowledge';
+import { newDeadLetterQueue } from '../security/dead-letter-queue';
 import { createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
@@ -388,18 +388,7 @@ export class FeatureIngestion extends Construct {
       resources: [key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}` } },
     }));
-    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // Marks it a dead-letter queue (CT.SQS.PR.1). `allowAll` is SQS's behaviour when unset;
-      // `denyAll` would fail the control and `byQueue` needs source queues, of which it has none.
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
-      removalPolicy,
-    });
-    acknowledgeNag(queue, 'SQS3', [NagPack.AWS_SOLUTIONS],
-      'This queue is itself the dead-letter queue of the ingestion schedule; a dead-letter queue of a dead-letter queue would only move the same messages.');
+    const queue = newDeadLetterQueue(this, 'DeadLetterQueue', { keeps: 'the ingestion schedule\'s runs that could not be started', encryptionKey: key, removalPolicy });
     this.deadLetterQueue = queue;
 
     const request = {

@@ -13,7 +13,8 @@ import { AlarmThreshold, MlAlarms } from './alarms';
 import { grantReadFileInput } from '../pipelines/processing';
 import { instanceTypeHasInstanceStorage } from '../pipelines/step';
 import { IStepImage } from '../pipelines/step-image';
-import { acknowledgeNag, acknowledgeRoleWildcards, NagPack } from '../security/acknowledge';
+import { newDeadLetterQueue } from '../security/dead-letter-queue';
+import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
@@ -561,16 +562,7 @@ export class DriftMonitor extends Construct {
       resources: [key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}` } },
     }));
-    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
-      removalPolicy,
-    });
-    acknowledgeNag(queue, 'SQS3', [NagPack.AWS_SOLUTIONS],
-      'This queue is itself the dead-letter queue of the drift monitor schedule; a dead-letter queue of a dead-letter queue would only move the same messages.');
+    const queue = newDeadLetterQueue(this, 'DeadLetterQueue', { keeps: 'the drift monitor schedule\'s runs that could not be started', encryptionKey: key, removalPolicy });
     this.deadLetterQueue = queue;
 
     const containerArguments = [

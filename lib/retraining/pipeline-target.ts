@@ -8,7 +8,7 @@ import { IConstruct } from 'constructs';
 import { IPipeline } from '../pipelines/pipeline';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateDurationRange, validateIntegerRange } from '../security/validation';
-import { newDeadLetterQueue } from './private/dead-letter-queue';
+import { newDeadLetterQueue } from '../security/dead-letter-queue';
 import { validatePipelineParameters } from './private/parameters';
 
 /** EventBridge target retry policy limits (EventBridge API reference, `RetryPolicy`). */
@@ -148,7 +148,7 @@ function deadLetterQueueOf(rule: IConstruct): sqs.IQueue {
   if (existing) {
     return existing as sqs.IQueue;
   }
-  return newDeadLetterQueue(rule, 'DeadLetterQueue', `events EventBridge could not deliver to the targets of ${rule.node.path}`);
+  return newDeadLetterQueue(rule, 'DeadLetterQueue', { keeps: `events EventBridge could not deliver to the targets of ${rule.node.path}` });
 }
 
 function validatePipelineTargetProps(props: PipelineTargetProps): void {

@@ -20,7 +20,7 @@ import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
 import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, validateIntegerRange } from '../security/validation';
-import { newDeadLetterQueue } from './private/dead-letter-queue';
+import { newDeadLetterQueue } from '../security/dead-letter-queue';
 import {
   alarmEnteredAlarmPattern, glueJobSucceededPattern, modelPackageStateChangePattern, pipelineExecutionFailedPattern,
 } from './private/event-patterns';
@@ -227,8 +227,9 @@ export class RetrainingTriggers extends Construct {
     this.maxExecutionsPerDay = props.maxExecutionsPerDay ?? 2;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.deadLetterQueue = newDeadLetterQueue(this, 'DeadLetterQueue',
-      `retraining trigger events EventBridge could not deliver to the gate, events the gate failed on after Lambda's retries, and notifications EventBridge could not deliver (${this.node.path})`);
+    this.deadLetterQueue = newDeadLetterQueue(this, 'DeadLetterQueue', {
+      keeps: `retraining trigger events EventBridge could not deliver to the gate, events the gate failed on after Lambda's retries, and notifications EventBridge could not deliver (${this.node.path})`,
+    });
 
     const key = props.encryptionKey ?? createPlatformKey(this, 'Key', {
       description: `Encrypts the retraining gate's logs of ${this.node.path}`,

@@ -19,8 +19,9 @@ import { JobInstanceType } from '../pipelines/step';
 import { ExecutionVariable, PipelineParameter } from '../pipelines/values';
 import { IModelPackageGroup } from '../registry/model-package-group-ref';
 import {
-  acknowledgeControlTower, acknowledgeNag, acknowledgeRoleWildcards, COMPLIANCE_PACKS, ControlTowerControl, NagPack,
+  acknowledgeControlTower, acknowledgeNag, acknowledgeRoleWildcards, COMPLIANCE_PACKS, ControlTowerControl,
 } from '../security/acknowledge';
+import { newDeadLetterQueue } from '../security/dead-letter-queue';
 import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
 import { NameRule } from '../security/names';
 import { MlNetwork } from '../security/network';
@@ -353,17 +354,7 @@ export class BatchScoring extends Construct {
     props.modelArtifacts?.grantRead(pipeline);
 
     // ---- schedule with retries and a dead-letter queue ----------------------------------------
-    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // Marks it a dead-letter queue (CT.SQS.PR.1); `allowAll` is SQS's behaviour when unset.
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
-      removalPolicy,
-    });
-    acknowledgeNag(queue, 'SQS3', [NagPack.AWS_SOLUTIONS],
-      'This queue is itself the dead-letter queue of the batch-scoring schedule; a dead-letter queue of a dead-letter queue would only move the same messages.');
+    const queue = newDeadLetterQueue(this, 'DeadLetterQueue', { keeps: 'the batch-scoring schedule\'s runs that could not be started', encryptionKey: key, removalPolicy });
     this.deadLetterQueue = queue;
     const schedulerRole = new PlatformRole(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

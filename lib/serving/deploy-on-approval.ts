@@ -13,6 +13,7 @@ import { Construct, IConstruct } from 'constructs';
 import { alarmPrefix } from '../monitoring/alarm-ids';
 import { IModelPackageGroup } from '../registry/model-package-group-ref';
 import { acknowledgeControlTower, acknowledgeNag, COMPLIANCE_PACKS, ControlTowerControl, nagFindingName, NagPack } from '../security/acknowledge';
+import { newDeadLetterQueue } from '../security/dead-letter-queue';
 import { allowCloudWatchLogs, createPlatformKey } from '../security/keys';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved } from '../security/validation';
@@ -196,15 +197,7 @@ export class DeployOnApproval extends Construct {
       removalPolicy,
     });
     allowCloudWatchLogs(key);
-    const dlq = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // Declares the queue a dead-letter queue (AWS Control Tower CT.SQS.PR.1).
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
-    });
-    acknowledgeNag(dlq, 'SQS3', [NagPack.AWS_SOLUTIONS], 'It is itself the dead-letter queue of the approval rule\'s target and the function.');
+    const dlq = newDeadLetterQueue(this, 'DeadLetterQueue', { keeps: 'approval events the update function could not handle', encryptionKey: key });
     this.deadLetterQueue = dlq;
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: key, removalPolicy });
 
