@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ArnFormat, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
@@ -16,31 +16,21 @@ import { IStepImage } from '../pipelines/step-image';
 import { acknowledgeRoleWildcards } from '../security/acknowledge';
 import { newDeadLetterQueue } from '../security/dead-letter-queue';
 import { createPlatformKey } from '../security/keys';
-import { NameRule } from '../security/names';
 import { MlInterfaceEndpoint, MlNetwork } from '../security/network';
 import { PlatformRole } from '../security/platform-role';
 import { invalidProp, isUnresolved, validateDurationRange, validateIntegerRange } from '../security/validation';
 import { DataLakeZone } from '../storage/data-lake-zone';
+import {
+  grantImagePull, grantProcessingJobLogs, INSTANCE_TYPE_PATTERN, newProcessingSchedulerRole, PROCESSING_LOG_GROUP, processingJobNamePrefix,
+  processingTargetStatements, processingVpcConfig,
+} from '../pipelines/private/scheduled-processing';
 
 /** Where the job's script is mounted. */
 const CODE_DIR = '/opt/ml/processing/input/code';
 /** Where the source data is mounted. */
 const INPUT_DIR = '/opt/ml/processing/input/curated';
-/** Longest job-name prefix: 63 characters minus `-` and a 36-character scheduler execution id. */
-const MAX_JOB_NAME_PREFIX = 26;
-/** ML instance type names, e.g. `ml.m5.large`. */
-const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
 /** Longest processing job run: `ProcessingStoppingCondition.MaxRuntimeInSeconds` is at most 777,600 s (9 days). */
 const MAX_RUNTIME_DAYS = 9;
-/** Processing jobs' CloudWatch log group. */
-const PROCESSING_LOG_GROUP = '/aws/sagemaker/ProcessingJobs';
-/** EC2 actions SageMaker needs to put a job's network interfaces in a VPC. */
-const VPC_ACTIONS = [
-  'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
-  'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs',
-  'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups',
-];
-
 /** Largest processing cluster the job may ask for (SageMaker's `InstanceCount` limit). */
 const MAX_INSTANCE_COUNT = 100;
 
@@ -291,14 +281,7 @@ export class FeatureIngestion extends Construct {
     if (!isUnresolved(props.scriptPath) && path.extname(props.scriptPath) !== '.py') {
       throw invalidProp('FeatureIngestionProps.scriptPath', props.scriptPath, 'It must be the path of a single Python file ending in .py.');
     }
-    const prefix = props.jobNamePrefix
-      ?? Names.uniqueResourceName(this, { maxLength: MAX_JOB_NAME_PREFIX, separator: '-' }).toLowerCase();
-    NameRule.of({
-      description: 'processing job name prefix',
-      maxLength: MAX_JOB_NAME_PREFIX,
-      pattern: '^[a-zA-Z0-9](-*[a-zA-Z0-9])*$',
-      patternDescription: 'letters, digits and hyphens, starting and ending with a letter or digit',
-    }).validate('FeatureIngestionProps.jobNamePrefix', prefix);
+    const prefix = processingJobNamePrefix(this, 'FeatureIngestionProps.jobNamePrefix', props.jobNamePrefix);
     this.jobNamePrefix = prefix;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -326,68 +309,19 @@ export class FeatureIngestion extends Construct {
     // The script's one object, listed by its exact key as the S3Prefix input needs
     // (script.grantRead would grant reading every asset in the bootstrap bucket).
     grantReadFileInput(role, script.bucket, script.s3ObjectKey);
-    // CloudWatch Logs authorizes the log-group actions against the group's ARN with a trailing
-    // `:*` (the bare `log-group:<name>` never matches them), the stream actions against the stream.
-    const logGroupArn = stack.formatArn({
-      service: 'logs', resource: 'log-group', resourceName: PROCESSING_LOG_GROUP, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'JobLogGroup',
-      actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
-      resources: [`${logGroupArn}:*`],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'JobLogStreams',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [`${logGroupArn}:log-stream:${prefix}-*`],
-    }));
+    grantProcessingJobLogs(role, prefix);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'],
       conditions: { StringEquals: { 'cloudwatch:namespace': PROCESSING_LOG_GROUP } },
     }));
     const image = props.image.bind(this);
-    if (image.repositoryArns && image.repositoryArns.length > 0) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: image.repositoryArns,
-      }));
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
-    }
-    let vpcConfig: unknown;
-    if (props.network) {
-      const network = props.network;
-      network.addInterfaceEndpoint(MlInterfaceEndpoint.SAGEMAKER_FEATURESTORE_RUNTIME);
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: VPC_ACTIONS, resources: ['*'] }));
-      vpcConfig = {
-        SecurityGroupIds: [network.jobSecurityGroup.securityGroupId],
-        Subnets: network.vpc.selectSubnets(network.vpcSubnets).subnetIds,
-      };
-    }
+    grantImagePull(role, image);
+    const vpcConfig = processingVpcConfig(role, props.network, MlInterfaceEndpoint.SAGEMAKER_FEATURESTORE_RUNTIME);
+
     // The scheduler's role and target.
-    const jobArnPattern = stack.formatArn({ service: 'sagemaker', resource: 'processing-job', resourceName: `${prefix}-*` });
-    const schedulerRole = new PlatformRole(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: `Starts the feature ingestion jobs of ${this.node.path}`,
-    });
+    const schedulerRole = newProcessingSchedulerRole(this, `Starts the feature ingestion jobs of ${this.node.path}`, key);
     this.schedulerRole = schedulerRole;
-    // SageMaker encrypts the job volume with a grant it creates as the caller of CreateProcessingJob:
-    // kms:CreateGrant is the one KMS permission that call needs for a VolumeKmsKeyId (SageMaker API
-    // permissions reference). kms:GrantIsForAWSResource exists only on grant operations, so no
-    // other KMS action belongs under this condition.
-    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:CreateGrant'],
-      resources: [key.keyArn],
-      conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
-    }));
-    // Sending to the SSE-KMS dead-letter queue.
-    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}` } },
-    }));
     const queue = newDeadLetterQueue(this, 'DeadLetterQueue', { keeps: 'the ingestion schedule\'s runs that could not be started', encryptionKey: key, removalPolicy });
     this.deadLetterQueue = queue;
 
@@ -441,14 +375,7 @@ export class FeatureIngestion extends Construct {
       deadLetterQueue: queue,
       retryAttempts: props.retryAttempts ?? 3,
       maxEventAge,
-      policyStatements: [
-        new iam.PolicyStatement({ actions: ['sagemaker:CreateProcessingJob'], resources: [jobArnPattern] }),
-        new iam.PolicyStatement({
-          actions: ['iam:PassRole'],
-          resources: [role.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-        }),
-      ],
+      policyStatements: processingTargetStatements(role, prefix),
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: props.schedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '3' }),

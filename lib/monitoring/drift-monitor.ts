@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ArnFormat, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -24,28 +24,19 @@ import {
 } from '../security/validation';
 import { DataLakeZone } from '../storage/data-lake-zone';
 import { BuiltInImage, SKLearnVersion } from '../training/builtin-image';
+import {
+  grantImagePull, grantProcessingJobLogs, INSTANCE_TYPE_PATTERN, newProcessingSchedulerRole, PROCESSING_LOG_GROUP, processingJobNamePrefix,
+  processingTargetStatements, processingVpcConfig,
+} from '../pipelines/private/scheduled-processing';
 
 /** Where the job's script is mounted. */
 const CODE_DIR = '/opt/ml/processing/input/code';
 /** Where the job writes its report; uploaded to the report prefix at the end of the job. */
 const OUTPUT_DIR = '/opt/ml/processing/output';
-/** Longest job-name prefix: 63 characters minus `-` and a 36-character scheduler execution id. */
-const MAX_JOB_NAME_PREFIX = 26;
-/** ML instance type names, e.g. `ml.m5.large`. */
-const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
-/** Processing jobs' CloudWatch log group. */
-const PROCESSING_LOG_GROUP = '/aws/sagemaker/ProcessingJobs';
 /** `s3://bucket/key`: bucket names are 3 to 63 lower-case letters, digits, dots and hyphens. */
 const S3_URI_PATTERN = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
 /** CloudWatch namespaces: 1 to 255 characters, not starting with `AWS/`. */
 const NAMESPACE_PATTERN = /^[A-Za-z0-9._\-/#:]{1,255}$/;
-/** EC2 actions SageMaker needs to put a job's network interfaces in a VPC. */
-const VPC_ACTIONS = [
-  'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
-  'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs',
-  'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups',
-];
-
 /**
  * Which per-feature metrics (`FeaturePsi`, dimensions `EndpointName` and `FeatureName`) the
  * drift job publishes. Every custom metric costs about $0.30 a month, so publishing every
@@ -446,14 +437,7 @@ export class DriftMonitor extends Construct {
     }
     const predictionBaseline = props.predictionBaselineUri !== undefined
       ? parseS3Uri(stack, 'DriftMonitorProps.predictionBaselineUri', props.predictionBaselineUri) : undefined;
-    const prefix = props.jobNamePrefix
-      ?? Names.uniqueResourceName(this, { maxLength: MAX_JOB_NAME_PREFIX, separator: '-' }).toLowerCase();
-    NameRule.of({
-      description: 'processing job name prefix',
-      maxLength: MAX_JOB_NAME_PREFIX,
-      pattern: '^[a-zA-Z0-9](-*[a-zA-Z0-9])*$',
-      patternDescription: 'letters, digits and hyphens, starting and ending with a letter or digit',
-    }).validate('DriftMonitorProps.jobNamePrefix', prefix);
+    const prefix = processingJobNamePrefix(this, 'DriftMonitorProps.jobNamePrefix', props.jobNamePrefix);
     this.jobNamePrefix = prefix;
     this.endpointName = props.endpointName;
     this.metricNamespace = namespace;
@@ -503,19 +487,7 @@ export class DriftMonitor extends Construct {
     }
     const script = new s3assets.Asset(this, 'Script', { path: DriftMonitor.scriptPath() });
     grantReadFileInput(role, script.bucket, script.s3ObjectKey);
-    const logGroupArn = stack.formatArn({
-      service: 'logs', resource: 'log-group', resourceName: PROCESSING_LOG_GROUP, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'JobLogGroup',
-      actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
-      resources: [`${logGroupArn}:*`],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'JobLogStreams',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [`${logGroupArn}:log-stream:${prefix}-*`],
-    }));
+    grantProcessingJobLogs(role, prefix);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'DriftMetrics',
       actions: ['cloudwatch:PutMetricData'],
@@ -523,45 +495,13 @@ export class DriftMonitor extends Construct {
       conditions: { StringEquals: { 'cloudwatch:namespace': [namespace, PROCESSING_LOG_GROUP] } },
     }));
     const image = (props.image ?? BuiltInImage.sklearn(SKLearnVersion.V1_2_1)).bind(this);
-    if (image.repositoryArns && image.repositoryArns.length > 0) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: image.repositoryArns,
-      }));
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
-    }
-    let vpcConfig: unknown;
-    if (props.network) {
-      const network = props.network;
-      network.addInterfaceEndpoint(MlInterfaceEndpoint.CLOUDWATCH_MONITORING);
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: VPC_ACTIONS, resources: ['*'] }));
-      vpcConfig = {
-        SecurityGroupIds: [network.jobSecurityGroup.securityGroupId],
-        Subnets: network.vpc.selectSubnets(network.vpcSubnets).subnetIds,
-      };
-    }
+    grantImagePull(role, image);
+    const vpcConfig = processingVpcConfig(role, props.network, MlInterfaceEndpoint.CLOUDWATCH_MONITORING);
 
     // The scheduler's role and target.
-    const jobArnPattern = stack.formatArn({ service: 'sagemaker', resource: 'processing-job', resourceName: `${prefix}-*` });
-    const schedulerRole = new PlatformRole(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-      description: `Starts the drift monitor jobs of ${this.node.path}`,
-    });
+    const schedulerRole = newProcessingSchedulerRole(this, `Starts the drift monitor jobs of ${this.node.path}`, key);
     this.schedulerRole = schedulerRole;
-    // SageMaker encrypts the job volume with a grant it creates as the caller of CreateProcessingJob.
     const outputKey = reportZone.encryptionKey;
-    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:CreateGrant'],
-      resources: [key.keyArn],
-      conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
-    }));
-    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}` } },
-    }));
     const queue = newDeadLetterQueue(this, 'DeadLetterQueue', { keeps: 'the drift monitor schedule\'s runs that could not be started', encryptionKey: key, removalPolicy });
     this.deadLetterQueue = queue;
 
@@ -633,14 +573,7 @@ export class DriftMonitor extends Construct {
       deadLetterQueue: queue,
       retryAttempts: props.retryAttempts ?? 3,
       maxEventAge,
-      policyStatements: [
-        new iam.PolicyStatement({ actions: ['sagemaker:CreateProcessingJob'], resources: [jobArnPattern] }),
-        new iam.PolicyStatement({
-          actions: ['iam:PassRole'],
-          resources: [role.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-        }),
-      ],
+      policyStatements: processingTargetStatements(role, prefix),
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: props.schedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '4' }),
