@@ -1,15 +1,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { FeatureGroup } from '../features/feature-group';
 import { FeatureIngestion, FeatureIngestionMode } from '../features/feature-ingestion';
 import { FeatureDefinition, FeatureType } from '../features/feature-types';
 import { MlAlarms } from '../monitoring/alarms';
+import { ProcessingCode } from '../pipelines/processing';
+import { JobInstanceType } from '../pipelines/step';
 import { IStepImage } from '../pipelines/step-image';
 import { MlNetwork } from '../security/network';
 import { NameRule } from '../security/names';
+import { BatchInputPreparation, BatchScoring } from '../serving/batch-scoring';
 import { IDataLake } from '../storage/data-lake';
 import { DataLakeZone } from '../storage/data-lake-zone';
 
@@ -53,7 +56,92 @@ export class ChurnFeatures {
     return SCRIPT_PATH;
   }
 
+  /**
+   * The model's input features in training order: every feature but the record identifier
+   * and the event time (what the scoring API and batch scoring send the model;
+   * `test/churn/scoring-feature-order.test.ts` checks it against what the model-build
+   * pipeline trains on).
+   */
+  public static modelFeatureNames(): string[] {
+    const never = [ChurnFeatures.RECORD_IDENTIFIER_FEATURE_NAME, ChurnFeatures.EVENT_TIME_FEATURE_NAME];
+    return ChurnFeatures.definitions().map(f => f.featureName).filter(n => !never.includes(n));
+  }
+
+  /**
+   * The records a {@link BatchScoring} run scores: the ingestion script in its scoring-records
+   * mode (`--output-dir`) computes the latest features of every customer of the curated churn
+   * table with the feature store's own code and writes `customer_id` and then
+   * {@link ChurnFeatures.modelFeatureNames} as headerless CSV. Customers whose id holds a
+   * comma, quote or line break are left out (counted in the job's log).
+   *
+   * The curated table is downloaded to the job's volume (so the job also runs with network
+   * isolation) and read in bounded memory, like the ingestion's backfill. Pass the lake's
+   * curated zone as the batch scoring's `input`, or grant the pipeline read access to it.
+   */
+  public static batchScoringPreparation(options: ChurnScoringPreparationOptions): BatchInputPreparation {
+    const curatedPath = options.curatedPath ?? 'churn/';
+    NameRule.S3_KEY_PREFIX.validate('ChurnScoringPreparationOptions.curatedPath', curatedPath);
+    const curatedDir = '/opt/ml/processing/input/curated';
+    return {
+      image: options.image,
+      code: ProcessingCode.fromAsset(SCRIPT_PATH),
+      arguments: ['--input-dir', curatedDir, '--output-dir', BatchScoring.PREPARED_RECORDS_DIR],
+      inputs: [{ inputName: 'curated', source: options.curated.s3Uri(curatedPath), destination: curatedDir }],
+      instanceType: options.instanceType ?? JobInstanceType.ML_M5_LARGE,
+      instanceCount: options.instanceCount,
+      volumeSize: options.volumeSize,
+      maxRuntime: options.maxRuntime ?? Duration.hours(6),
+    };
+  }
+
   private constructor() {}
+}
+
+/**
+ * Options of {@link ChurnFeatures.batchScoringPreparation}.
+ */
+export interface ChurnScoringPreparationOptions {
+  /** The lake zone that holds the curated churn table (the lake's curated zone). */
+  readonly curated: DataLakeZone;
+
+  /**
+   * The folder of the curated churn table, relative to `curated`.
+   *
+   * @default 'churn/'
+   */
+  readonly curatedPath?: string;
+
+  /** The container that runs the script, e.g. the SKLearn 1.2-1 framework image. */
+  readonly image: IStepImage;
+
+  /**
+   * The job's instance type.
+   *
+   * @default JobInstanceType.ML_M5_LARGE - about $0.115 an hour (us-east-1)
+   */
+  readonly instanceType?: JobInstanceType;
+
+  /**
+   * Instances; the customers are split among them by a hash of the id.
+   *
+   * @default 1
+   */
+  readonly instanceCount?: number;
+
+  /**
+   * Each instance's storage volume: it holds the downloaded curated table and the spilled
+   * customer buckets (about as much again), so size it at a little over twice the table.
+   *
+   * @default Size.gibibytes(30)
+   */
+  readonly volumeSize?: Size;
+
+  /**
+   * How long the job may run.
+   *
+   * @default Duration.hours(6)
+   */
+  readonly maxRuntime?: Duration;
 }
 
 /**

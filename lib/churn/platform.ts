@@ -119,11 +119,14 @@ export interface ChurnPlatformProps extends MlPlatformProps {
   readonly servingInstanceType?: sagemakerAlpha.InstanceType;
 
   /**
-   * Score the customers under `churn-scoring/input/` of the curated zone every day with the
-   * latest approved model version ({@link BatchScoring}), predictions under
-   * `churn-scoring/predictions/`. With serving, its schedule exists only once a version is
-   * approved (the first approval's stack update creates it). Nothing in the platform writes
-   * `churn-scoring/input/` yet: bring its producer. Only with the model registry.
+   * Score every customer of the curated churn table every day at 04:00 UTC with the latest
+   * approved model version ({@link BatchScoring}). Each run first computes every customer's
+   * latest features with the feature store's own code
+   * ({@link ChurnFeatures.batchScoringPreparation}) under
+   * `churn-scoring/input/<execution id>/` of the curated zone, then writes
+   * `<customer_id>,<churn probability>` lines under `churn-scoring/predictions/<execution id>/`.
+   * With serving, its schedule exists only once a version is approved (the first approval's
+   * stack update creates it). Only with the model registry.
    *
    * @default - true with the model registry, else false
    */
@@ -192,8 +195,9 @@ const MODEL_BUILD_PREFIX = 'churn/model-build/';
  * auth; by customer id from the online store, or an explicit payload) → inference capture in
  * raw/capture/ → daily {@link DriftMonitor} → drift and AUC alarms → retraining gate → the
  * model-build pipeline again (also weekly, and with `retrainOnCuratedData` after each
- * successful ETL run; at most one execution a day). Batch scoring runs daily with the latest approved version. Alarms of every
- * stage notify one alert topic.
+ * successful ETL run; at most one execution a day). Batch scoring runs daily: every customer's
+ * latest features from curated/churn, scored by the latest approved version into
+ * curated/churn-scoring/predictions/. Alarms of every stage notify one alert topic.
  *
  * Drift monitoring and batch scoring start with the first approval: their EventBridge Scheduler
  * schedules are conditional on the approved-package parameter naming a package, like the model
@@ -384,13 +388,17 @@ export class ChurnPlatform extends Construct {
     }
 
     if (batchScoring) {
-      // The scoring input is headerless CSV: customer_id, then the model's features in
-      // training order (BatchScoringProps.inputPrefix). The curated table is not in that
-      // format (raw columns, Parquet); a producer writes it under churn-scoring/input/.
+      // Each run first computes every customer's latest features from the curated table (the
+      // feature store's own code) as headerless CSV, customer_id then the model's features in
+      // training order, under churn-scoring/input/<execution id>/, and scores exactly those.
       this.batchScoring = new BatchScoring(this, 'BatchScoring', {
         modelPackageGroup: this.modelRegistry!,
         input: dataLake.curated,
         inputPrefix: SCORING_INPUT_PREFIX,
+        inputPreparation: ChurnFeatures.batchScoringPreparation({
+          curated: dataLake.curated,
+          image: BuiltInImage.sklearn(SKLearnVersion.V1_2_1, ImageScope.TRAINING),
+        }),
         output: dataLake.curated,
         outputPrefix: SCORING_OUTPUT_PREFIX,
         modelArtifacts: dataLake.artifacts,
@@ -532,7 +540,7 @@ export class ChurnPlatform extends Construct {
       endpoint: byName,
       // The training order: the feature group's features minus its record id and event time
       // (test/churn/scoring-feature-order.test.ts checks it against what preprocess.py trains on).
-      featureNames: churnServingFeatureNames(),
+      featureNames: ChurnFeatures.modelFeatureNames(),
       featureGroup: this.features?.featureGroup,
       capture,
       modelLabel: deploy.modelPackageArn,
@@ -543,11 +551,6 @@ export class ChurnPlatform extends Construct {
   }
 }
 
-/** The model's input features in training order: the churn features minus record id and event time. */
-function churnServingFeatureNames(): string[] {
-  const never = [ChurnFeatures.RECORD_IDENTIFIER_FEATURE_NAME, ChurnFeatures.EVENT_TIME_FEATURE_NAME];
-  return ChurnFeatures.definitions().map(f => f.featureName).filter(n => !never.includes(n));
-}
 
 /** The built-in images the churn stages run, with what needs each. */
 const CHURN_IMAGES: Array<{ image: BuiltInImage; usedBy: string; registryOnly?: boolean }> = [

@@ -13,9 +13,12 @@ import { Construct } from 'constructs';
 import { alarmPrefix } from '../monitoring/alarm-ids';
 import { AlarmThreshold, MlAlarms } from '../monitoring/alarms';
 import { LambdaStep } from '../pipelines/control';
+import { JobResources, ProcessingInput } from '../pipelines/job-io';
 import { AssembleWith, CreateModelStep, SplitType, TransformStep } from '../pipelines/model';
 import { Pipeline } from '../pipelines/pipeline';
+import { ProcessingCode, ProcessingStep } from '../pipelines/processing';
 import { JobInstanceType } from '../pipelines/step';
+import { IStepImage } from '../pipelines/step-image';
 import { ExecutionVariable, PipelineParameter } from '../pipelines/values';
 import { IModelPackageGroup } from '../registry/model-package-group-ref';
 import {
@@ -46,6 +49,58 @@ function handlerEntry(name: string): string {
 }
 
 /**
+ * A processing job that writes the records each {@link BatchScoring} run scores (e.g. the
+ * latest features of every customer, computed from the lake), run as the pipeline's
+ * `PrepareRecords` step before the transform.
+ *
+ * The script writes headerless CSV files (`<record id>,<features in training order>`, one
+ * record per line) into {@link BatchScoring.PREPARED_RECORDS_DIR}. At the end of the job they
+ * are uploaded to `<input><inputPrefix><pipeline execution id>/`, and the transform scores
+ * exactly that run's files. An empty directory fails the transform: fail the script instead
+ * when there is nothing to score, with a message saying why.
+ *
+ * The pipeline's role may read the `input` zone (and write the run's records there); grant it
+ * whatever else the job reads (`zone.grantRead(batchScoring.pipeline)`).
+ */
+export interface BatchInputPreparation extends JobResources {
+  /** The container image the job runs, e.g. the built-in SKLearn image. */
+  readonly image: IStepImage;
+
+  /**
+   * The script, mounted under `/opt/ml/processing/input/code/` and started with `command`.
+   */
+  readonly code: ProcessingCode;
+
+  /**
+   * The interpreter that runs `code`.
+   *
+   * @default ['python3']
+   */
+  readonly command?: string[];
+
+  /**
+   * The script's arguments. Tell it where to write, e.g. `['--output-dir', BatchScoring.PREPARED_RECORDS_DIR]`.
+   *
+   * @default - none
+   */
+  readonly arguments?: string[];
+
+  /**
+   * Environment variables of the container.
+   *
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+
+  /**
+   * Inputs downloaded from S3 before the script starts (e.g. the curated table).
+   *
+   * @default - none
+   */
+  readonly inputs?: ProcessingInput[];
+}
+
+/**
  * Properties of a {@link BatchScoring}.
  */
 export interface BatchScoringProps {
@@ -64,9 +119,18 @@ export interface BatchScoringProps {
    * Key prefix of the records to score inside `input`, ending with `/`: headerless CSV files,
    * one record per line, the record id in the first column and then the model's features in
    * training order. Each run scores every object under it (the pipeline parameter
-   * `InputDataUri` overrides it per execution).
+   * `InputDataUri` overrides it per execution). With `inputPreparation`, each run's records
+   * are written to and scored from `<inputPrefix><pipeline execution id>/` instead.
    */
   readonly inputPrefix: string;
+
+  /**
+   * A processing job that writes each run's records before they are scored (see
+   * {@link BatchInputPreparation}). Without it, something else must keep `inputPrefix` filled.
+   *
+   * @default - no preparation: each run scores what is under `inputPrefix`
+   */
+  readonly inputPreparation?: BatchInputPreparation;
 
   /**
    * The lake zone that receives the predictions.
@@ -194,10 +258,12 @@ export interface BatchScoringProps {
  *
  * 1. `LatestApprovedModel` (Lambda step, TypeScript bundled with esbuild): the newest
  *    `Approved` version of `modelPackageGroup`, found when the run starts;
- * 2. `Model` (CreateModel from that package version);
- * 3. `Score` (batch transform over `<input><inputPrefix>`): the id column is kept out of the
- *    model input and joined back to each prediction, so `<output><outputPrefix><execution id>/`
- *    holds `<record id>,<score>` lines.
+ * 2. `PrepareRecords` (only with `inputPreparation`): a processing job that writes the run's
+ *    records to `<input><inputPrefix><execution id>/`;
+ * 3. `Model` (CreateModel from that package version);
+ * 4. `Score` (batch transform over `<input><inputPrefix>`, or the run's prepared records): the
+ *    id column is kept out of the model input and joined back to each prediction, so
+ *    `<output><outputPrefix><execution id>/` holds `<record id>,<score>` lines.
  *
  * A failed execution or a schedule that cannot start one notifies the alert topic through
  * `alarms`.
@@ -216,6 +282,12 @@ export interface BatchScoringProps {
  * });
  */
 export class BatchScoring extends Construct {
+  /**
+   * The directory in the `inputPreparation` job whose files are scored:
+   * `/opt/ml/processing/output/records`.
+   */
+  public static readonly PREPARED_RECORDS_DIR = '/opt/ml/processing/output/records';
+
   /** The batch-scoring pipeline. */
   public readonly pipeline: Pipeline;
   /** The function that finds the latest approved model package. */
@@ -312,7 +384,6 @@ export class BatchScoring extends Construct {
       'The function only calls the SageMaker API (ListModelPackages) over TLS with IAM; it has no VPC resources to reach.');
 
     // ---- pipeline: latest approved package -> model -> transform ------------------------------
-    const inputUri = PipelineParameter.stringParameter('InputDataUri', { defaultValue: props.input.s3Uri(props.inputPrefix) });
     const latest = new LambdaStep('LatestApprovedModel', {
       lambdaFunction: fn,
       inputs: { model_package_group_name: props.modelPackageGroup.modelPackageGroupName },
@@ -321,9 +392,23 @@ export class BatchScoring extends Construct {
     const model = new CreateModelStep('Model', {
       modelPackageName: latest.output('model_package_arn').asString(),
     });
+    // Either the records under the prefix (overridable per execution), or this run's prepared ones.
+    const inputUri = props.inputPreparation
+      ? undefined
+      : PipelineParameter.stringParameter('InputDataUri', { defaultValue: props.input.s3Uri(props.inputPrefix) });
+    const prepare = props.inputPreparation && new ProcessingStep('PrepareRecords', {
+      ...props.inputPreparation,
+      outputs: [{
+        outputName: 'records',
+        source: BatchScoring.PREPARED_RECORDS_DIR,
+        destination: props.input.s3Uri(`${props.inputPrefix}${ExecutionVariable.PIPELINE_EXECUTION_ID.asString()}`),
+      }],
+      // Only once a version to score with exists: without one the run stops at the first step.
+      dependsOn: [latest],
+    });
     const transform = new TransformStep('Score', {
       modelName: model.modelName,
-      inputS3Uri: inputUri.asString(),
+      inputS3Uri: prepare ? prepare.outputS3Uri('records') : inputUri!.asString(),
       outputPath: props.output.s3Uri(`${outputPrefix}${ExecutionVariable.PIPELINE_EXECUTION_ID.asString()}`),
       contentType: 'text/csv',
       accept: 'text/csv',
@@ -338,8 +423,8 @@ export class BatchScoring extends Construct {
     const pipeline = new Pipeline(this, 'Pipeline', {
       pipelineName: props.pipelineName,
       description: `Batch scoring of ${props.input.zoneName}/${props.inputPrefix} with the latest Approved version of ${props.modelPackageGroup.modelPackageGroupName}`,
-      parameters: [inputUri],
-      steps: [latest, model, transform],
+      parameters: inputUri ? [inputUri] : [],
+      steps: prepare ? [latest, prepare, model, transform] : [latest, model, transform],
       vpc: props.network?.vpc,
       vpcSubnets: props.network?.vpcSubnets,
       securityGroups: props.network ? [props.network.jobSecurityGroup] : undefined,
@@ -350,6 +435,9 @@ export class BatchScoring extends Construct {
     this.pipeline = pipeline;
     props.modelPackageGroup.grantRead(pipeline);
     props.input.grantRead(pipeline);
+    if (prepare) {
+      props.input.grantWrite(pipeline);
+    }
     props.output.grantWrite(pipeline);
     props.modelArtifacts?.grantRead(pipeline);
 

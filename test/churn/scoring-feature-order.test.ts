@@ -7,8 +7,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ChurnFeatures } from '../../lib/churn/features';
 import { FeatureGroup } from '../../lib/features';
 import { InferenceCapture } from '../../lib/serving/inference-capture';
+import { BatchScoring } from '../../lib/serving/batch-scoring';
 import { ScoringApi } from '../../lib/serving/scoring-api';
 import { DataLake } from '../../lib/storage/data-lake';
+import { BuiltInImage, ImageScope, SKLearnVersion } from '../../lib/training/builtin-image';
 import { testApp } from '../harness';
 import { TestEndpoint } from '../serving/fixtures';
 
@@ -34,8 +36,18 @@ function servingFeatureOrder(): string[] {
   return ChurnFeatures.definitions().map(f => f.featureName).filter(n => !never.includes(n));
 }
 
-/** Runs preprocess.py as the model-build pipeline does and returns schema.json's feature_names. */
-function trainingFeatureOrder(): string[] {
+/** Parses headerless numeric CSV lines. */
+function rows(text: string): string[][] {
+  return text.split('\n').filter(l => l.length > 0).map(l => l.split(','));
+}
+
+/**
+ * Curated rows made by the ETL's own transform from the real Telco data, then (1) preprocess.py
+ * run as the model-build pipeline runs it (schema.json's feature_names and the test split's
+ * feature matrix), and (2) churn_features.py run as the batch scoring's preparation step runs
+ * it (ChurnFeatures.batchScoringPreparation's arguments: the scoring records).
+ */
+function runTrainingAndScoringPreparation(): { featureNames: string[]; testFeatures: string[][]; scoringRecords: string[][] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'churn-order-'));
   const input = path.join(dir, 'input');
   fs.mkdirSync(input);
@@ -59,14 +71,44 @@ function trainingFeatureOrder(): string[] {
     '--test-features-dir', out('test-features'), '--schema-dir', out('schema'), ...args], { encoding: 'utf-8', timeout: 120000 });
   expect(run.status).toBe(0);
   const schema = JSON.parse(fs.readFileSync(path.join(out('schema'), 'schema.json'), 'utf-8'));
+  const testFeatures = rows(fs.readFileSync(path.join(out('test-features'), 'test_features.csv'), 'utf-8'));
+
+  // The preparation step's own arguments, with the container directories mapped to local ones.
+  const preparation = ChurnFeatures.batchScoringPreparation({
+    curated: new DataLake(new Stack(testApp(), 'Prep'), 'Lake').curated,
+    image: BuiltInImage.sklearn(SKLearnVersion.V1_2_1, ImageScope.TRAINING),
+  });
+  const local: Record<string, string> = { '/opt/ml/processing/input/curated': input, [BatchScoring.PREPARED_RECORDS_DIR]: out('records') };
+  const scoring = spawnSync(PYTHON, [path.join(SCRIPTS, 'churn_features.py'),
+    ...preparation.arguments!.map(a => local[a] ?? a), '--work-dir', out('work'), '--processes', '1'], { encoding: 'utf-8', timeout: 120000 });
+  expect(scoring.status).toBe(0);
+  const scoringRecords = fs.readdirSync(out('records')).flatMap(f => rows(fs.readFileSync(path.join(out('records'), f), 'utf-8')));
   fs.rmSync(dir, { recursive: true, force: true });
-  return schema.feature_names;
+  return { featureNames: schema.feature_names, testFeatures, scoringRecords };
 }
 
+const run = runTrainingAndScoringPreparation();
+
 test('the churn reference serves its model in exactly the training feature order', () => {
-  const training = trainingFeatureOrder();
-  expect(training.length).toBeGreaterThan(0);
-  expect(servingFeatureOrder()).toEqual(training);
+  expect(run.featureNames.length).toBeGreaterThan(0);
+  expect(servingFeatureOrder()).toEqual(run.featureNames);
+  expect(ChurnFeatures.modelFeatureNames()).toEqual(run.featureNames);
+});
+
+test('batch scoring records are the customer id, then the model\'s features in training order', () => {
+  // 600 curated rows, 600 customers; each line an id and one value per training feature.
+  expect(run.scoringRecords).toHaveLength(600);
+  for (const record of run.scoringRecords) {
+    expect(record).toHaveLength(1 + run.featureNames.length);
+    expect(record[0]).toMatch(/^\d{4}-[A-Z]{5}$/);
+  }
+  // Every row of the model's test feature matrix is some customer's scoring record without its
+  // id, value for value: same features, same order, same numbers as training.
+  const scored = new Set(run.scoringRecords.map(r => r.slice(1).map(Number).join(',')));
+  expect(run.testFeatures.length).toBeGreaterThan(50);
+  for (const features of run.testFeatures) {
+    expect(scored.has(features.map(Number).join(','))).toBe(true);
+  }
 });
 
 test('a ScoringApi built with the serving order hands the handler that very order', () => {

@@ -3,16 +3,17 @@ import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { MlAlarms } from '../../lib/monitoring/alarms';
-import { CreateModelStep, Pipeline } from '../../lib/pipelines';
+import { CreateModelStep, JobInstanceType, Pipeline, ProcessingCode } from '../../lib/pipelines';
 import { ModelPackageGroup } from '../../lib/registry';
 import { MlNetwork } from '../../lib/security/network';
 import { BatchScoring, BatchScoringProps } from '../../lib/serving/batch-scoring';
 import { DataLake } from '../../lib/storage/data-lake';
+import { BuiltInImage, ImageScope, SKLearnVersion } from '../../lib/training/builtin-image';
 import { expectNoFindings, testApp, TestAppOptions } from '../harness';
 import { definitionOf } from '../pipelines/helpers';
 import { compile, relaxedSchema, schemaErrors } from '../pipelines/schema';
 
-function fixture(props: Partial<BatchScoringProps> = {}, options: TestAppOptions = {}) {
+function fixture(props: Partial<BatchScoringProps> | ((lake: DataLake) => Partial<BatchScoringProps>) = {}, options: TestAppOptions = {}) {
   const app = testApp(options);
   const stack = new Stack(app, 'TestStack');
   const lake = new DataLake(stack, 'Lake');
@@ -25,7 +26,7 @@ function fixture(props: Partial<BatchScoringProps> = {}, options: TestAppOptions
     output: lake.curated,
     modelArtifacts: lake.artifacts,
     alarms,
-    ...props,
+    ...(typeof props === 'function' ? props(lake) : props),
   });
   return { app, stack, lake, models, scoring };
 }
@@ -105,6 +106,66 @@ describe('BatchScoring with defaults', () => {
   test('alarms on failed executions and dead letters', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionFailed', Threshold: 1 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+  });
+
+  test('passes cdk-nag, Control Tower, CloudFormation Validate and the IAM reference check', () => {
+    expectNoFindings(app);
+  });
+});
+
+describe('BatchScoring with an input preparation step', () => {
+  const script = path.join(__dirname, '..', '..', 'lib', 'pipelines', 'scripts', 'preprocess.py');
+  // Predictions in another zone, so writing the input zone is the preparation's grant alone.
+  const { app, stack } = fixture(lake => ({
+    output: lake.artifacts,
+    inputPreparation: {
+      image: BuiltInImage.sklearn(SKLearnVersion.V1_2_1, ImageScope.TRAINING),
+      code: ProcessingCode.fromAsset(script),
+      arguments: ['--output-dir', BatchScoring.PREPARED_RECORDS_DIR],
+      inputs: [{ inputName: 'orders', source: 's3://other-bucket/orders/' }],
+      instanceType: JobInstanceType.ML_M5_LARGE,
+      maxRuntime: Duration.hours(3),
+    },
+  }));
+  const template = Template.fromStack(stack);
+  const definition = definitionOf(stack);
+  const [latest, prepare, model, score] = definition.Steps;
+
+  test('latest approved package -> PrepareRecords (after it) -> CreateModel -> Transform over exactly the run\'s prepared records', () => {
+    expect([latest.Name, prepare.Name, model.Name, score.Name]).toEqual(['LatestApprovedModel', 'PrepareRecords', 'Model', 'Score']);
+    expect(prepare).toMatchObject({
+      Type: 'Processing',
+      DependsOn: ['LatestApprovedModel'],
+      Arguments: {
+        AppSpecification: { ContainerArguments: ['--output-dir', '/opt/ml/processing/output/records'] },
+        ProcessingResources: { ClusterConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 } },
+        StoppingCondition: { MaxRuntimeInSeconds: 10800 },
+      },
+    });
+    const [output] = prepare.Arguments.ProcessingOutputConfig.Outputs;
+    expect(output).toMatchObject({ OutputName: 'records', S3Output: { LocalPath: '/opt/ml/processing/output/records', S3UploadMode: 'EndOfJob' } });
+    // <input zone><inputPrefix><execution id>: each run's own records, never an earlier run's.
+    const destination = JSON.stringify(output.S3Output.S3Uri);
+    expect(destination).toContain('curated/to-score/');
+    expect(destination).toContain('Execution.PipelineExecutionId');
+    expect(prepare.Arguments.ProcessingInputs.map((i: any) => i.InputName)).toEqual(['orders', 'code']);
+    expect(score.Arguments.TransformInput.DataSource.S3DataSource.S3Uri).toEqual({ Get: "Steps.PrepareRecords.ProcessingOutputConfig.Outputs['records'].S3Output.S3Uri" });
+    // No InputDataUri parameter: it would be ignored.
+    expect(definition.Parameters ?? []).toEqual([]);
+  });
+
+  test('the definition validates against the SageMaker pipeline schema', () => {
+    expect(schemaErrors(compile(relaxedSchema()), definition)).toEqual([]);
+  });
+
+  test('the pipeline may write the input zone (the prepared records) and create the processing job', () => {
+    const policies = template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^BatchPipelineRole') }] } });
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((s: any) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['sagemaker:CreateProcessingJob', 's3:PutObject']));
+    const written = statements.filter((s: any) => [s.Action].flat().includes('s3:PutObject')).map((s: any) => JSON.stringify(s.Resource));
+    expect(written.some(r => r.includes('/curated/*'))).toBe(true);
+    expect(written.some(r => r.includes('/artifacts/*'))).toBe(true);
   });
 
   test('passes cdk-nag, Control Tower, CloudFormation Validate and the IAM reference check', () => {

@@ -41,6 +41,15 @@ and transient errors are retried with jittered exponential backoff; other errors
 Several instances split the customers by a hash of the id (``--shard``, default from the job's
 ``resourceconfig.json``), each with its own watermark.
 
+Scoring records (``--output-dir DIR``): instead of writing the feature group, the run writes
+the latest features of every customer (always a backfill; no watermark) as headerless CSV
+files ``part-<shard>-<bucket>.csv`` into DIR, one line per customer: ``customer_id`` and then
+the model's features in training order (``MODEL_FEATURES``: every feature but the record id
+and the event time). That is the input of the platform's batch scoring
+(``BatchScoring.PREPARED_RECORDS_DIR``), computed by the same code as the online features,
+in the same bounded memory. An id holding a comma, quote or line break cannot be a CSV field
+the transform splits, so such customers are left out and counted (``skippedIds``).
+
 The ``Churn`` label is deliberately not a feature: it is never served online. It stays in
 the curated zone, and a training set joins it on ``customer_id``.
 """
@@ -101,6 +110,11 @@ FEATURES = [
     ("avg_monthly_charges", "Fractional"),
     ("num_services", "Integral"),
 ]
+
+# The model's input, in training order: every feature but the record id and the event time
+# (ChurnPlatform's scoring API and batch scoring use this order; test/churn checks it against
+# what preprocess.py trains on).
+MODEL_FEATURES = [name for name, _ in FEATURES if name not in (RECORD_IDENTIFIER, EVENT_TIME)]
 
 # The Telco columns the features need. Curated data may spell them differently
 # (customer_id, monthly_charges, ...): columns are matched ignoring case and punctuation.
@@ -308,6 +322,30 @@ def iter_records(features):
         columns.append((name, texts))
     for i in range(len(features)):
         yield [{"FeatureName": name, "ValueAsString": texts[i]} for name, texts in columns if texts[i] is not None]
+
+
+# --- Scoring records -------------------------------------------------------------------
+
+UNSAFE_ID = re.compile(r'[,"\r\n]')
+
+
+def scoring_rows(features):
+    """The scoring lines of feature rows: a DataFrame of ``customer_id`` and ``MODEL_FEATURES``
+    (in that order), without the customers whose id cannot be a plain CSV field; returns
+    ``(frame, skipped)``."""
+    unsafe = features[RECORD_IDENTIFIER].str.contains(UNSAFE_ID)
+    return features.loc[~unsafe, [RECORD_IDENTIFIER] + MODEL_FEATURES], int(unsafe.sum())
+
+
+def write_scoring_records(features, path):
+    """Writes feature rows as headerless CSV scoring lines to ``path``; returns (written, skipped)."""
+    rows, skipped = scoring_rows(features)
+    if rows.empty:
+        return 0, skipped
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(path, header=False, index=False, lineterminator="\n")
+    return len(rows), skipped
 
 
 # --- PutRecord with retries and a bounded number of requests in flight ---------------------
@@ -765,6 +803,10 @@ def _ingest_bucket(index):
     del frame
     ctx["buckets"].discard(index)
     written, stats = 0, {}
+    if ctx["output_dir"] and not ctx["dry_run"]:
+        name = f"part-{ctx['shard']:05d}-{index:05d}.csv"
+        written, skipped = write_scoring_records(features, Path(ctx["output_dir"]) / name)
+        return len(features), written, skipped
     if not ctx["dry_run"]:
         put_record = ctx["put_record"] or ctx["factory"](ctx["region"])
         ctx["put_record"] = put_record
@@ -826,7 +868,11 @@ def parse_args(argv):
     parser.add_argument("--input-dir", default="/opt/ml/processing/input/curated",
                         help="a local directory of curated files (used unless --source-uri is given)")
     parser.add_argument("--source-uri", default="", help="s3://bucket/prefix of the curated table, read directly")
-    parser.add_argument("--feature-group-name", required=True)
+    parser.add_argument("--feature-group-name", default="",
+                        help="the feature group to write (required unless --output-dir is given)")
+    parser.add_argument("--output-dir", default="",
+                        help="write every customer's scoring record (customer_id, then MODEL_FEATURES) as "
+                        "headerless CSV files here instead of writing the feature group")
     parser.add_argument("--region", default=None)
     parser.add_argument("--event-time", default=None,
                         help="ISO-8601 event time of this snapshot; default: now (UTC)")
@@ -849,6 +895,17 @@ def parse_args(argv):
                         "storage volume) when it exists, else the temporary directory")
     parser.add_argument("--dry-run", action="store_true", help="compute and report, do not ingest")
     args = parser.parse_args(argv)
+    if args.output_dir and args.feature_group_name:
+        parser.error("--output-dir writes scoring records instead of the feature group: give one of "
+                     "--output-dir and --feature-group-name, not both")
+    if not args.output_dir and not args.feature_group_name:
+        parser.error("give --feature-group-name (write the feature group) or --output-dir (write scoring records)")
+    if args.output_dir:
+        # The records of every customer, not only of those who changed since a watermark.
+        if args.watermark_uri:
+            parser.error("--output-dir writes every customer's record, so it reads every object: "
+                         "leave --watermark-uri out")
+        args.mode = "backfill"
     args.processes = args.processes or os.cpu_count() or 1
     if not args.work_dir:
         volume = Path("/opt/ml/processing")
@@ -919,7 +976,7 @@ def main(argv=None, put_record_factory=make_put_record, source=None, clock=time.
     _WORKER.update({
         "buckets": buckets, "event_time": event_time, "dry_run": args.dry_run, "factory": put_record_factory,
         "region": args.region, "put_record": None, "chunk_rows": args.chunk_rows,
-        "feature_group_name": args.feature_group_name,
+        "feature_group_name": args.feature_group_name, "output_dir": args.output_dir, "shard": args.shard_index,
         "in_flight": max(1, args.max_in_flight // max(1, min(args.processes, count))),
     })
     results = []
@@ -934,7 +991,7 @@ def main(argv=None, put_record_factory=make_put_record, source=None, clock=time.
     records = sum(r[0] for r in results)
     written = sum(r[1] for r in results)
     summary = {
-        "featureGroupName": args.feature_group_name,
+        "featureGroupName": args.feature_group_name or None,
         "eventTime": event_time,
         "records": records,
         "written": written,
@@ -942,8 +999,16 @@ def main(argv=None, put_record_factory=make_put_record, source=None, clock=time.
         "shard": f"{shard}/{shards}",
         "objects": {"listed": len(objects), "read": len(selected)},
         "rows": {"read": rows, "lateContext": late_rows},
-        "retries": sum(r[2] for r in results),
     }
+    if args.output_dir:
+        summary["outputDir"] = args.output_dir
+        summary["skippedIds"] = sum(r[2] for r in results)
+        if not args.dry_run and written == 0 and shards == 1:
+            # The transform would fail on an empty input with a less helpful message.
+            raise ValueError(f"no scoring records: {rows} curated rows under {args.source_uri or args.input_dir} "
+                             f"gave {records} customers, {summary['skippedIds']} of them with ids that cannot be CSV fields")
+    else:
+        summary["retries"] = sum(r[2] for r in results)
     if store is not None and not args.dry_run:
         max_time = high.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if high is not None else None
         store.write(next_state(state, objects, selected, started, args.settle_minutes * 60, summary, max_time))
