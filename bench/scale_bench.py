@@ -15,6 +15,8 @@ sizes, and the projected time and memory at 10 million customers against the def
   instance's 2 vCPUs, and takes the slower of the two.
 * churn_features.py (incremental): the day after the backfill, 1 % of the customers get a new
   curated row in a new partition; the run must touch only them.
+* churn_features.py (scoring records, ``--output-dir``): every customer's batch-scoring record
+  as CSV, as the batch scoring's preparation step runs it.
 * preprocess.py in the pipeline's mode (features module, the arguments of
   churn-preprocess-arguments.json), baseline.py on its train split, evaluate.py on its test
   split with a small XGBoost model trained once at 1x.
@@ -55,7 +57,7 @@ TELCO_ROWS = 7043
 INSTANCE_GIB = 8.0
 USABLE_GIB = 6.5
 TARGET_GIB = USABLE_GIB * 0.8
-DEFAULT_MAX_RUNTIME_H = {"features backfill": 6.0, "features incremental 1%": 6.0, "preprocess": 1.0,
+DEFAULT_MAX_RUNTIME_H = {"features backfill": 6.0, "features incremental 1%": 6.0, "scoring records": 6.0, "preprocess": 1.0,
                          "baseline": 1.0, "evaluate": 1.0}
 
 
@@ -232,6 +234,15 @@ def run_size(factor, args, scripts, work, model_dir, results):
         summary = json.loads(text.split("SUMMARY ", 1)[1].splitlines()[0])
         record("features incremental 1%", wall, peak, {"written": summary["written"]})
         (directory / "curated" / "event_date=2026-11-21" / "part-00000.csv").unlink()
+    if "churn_features" not in args.skip and not args.before:
+        # The batch scoring's preparation step (ChurnFeatures.batchScoringPreparation): every
+        # customer's scoring record as CSV, no Feature Store calls.
+        out = directory / "scoring-records"
+        wall, peak, text = measure([python, str(scripts["churn_features"]), "--input-dir", str(directory / "curated"),
+                                    "--output-dir", str(out), "--work-dir", str(directory / "work")],
+                                   logs / "scoring-records.log")
+        summary = json.loads(text.split("summary ", 1)[1].splitlines()[0])
+        record("scoring records", wall, peak, {"written": summary["written"]})
     prep = directory / "prep"
     if "preprocess" not in args.skip:
         wall, peak, _ = measure([python, str(scripts["preprocess"]), "--input-dir", str(directory / "curated"),
