@@ -2,6 +2,10 @@
  * Helpers shared by the integration tests (test/integ/integ.*.ts). Not a test itself.
  */
 import { AwsApiCall, IApiCall } from '@aws-cdk/integ-tests-alpha';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 
 /** An IAM policy statement as integ-tests-alpha's providers take it. */
 export interface PolicyStatementJson {
@@ -33,5 +37,21 @@ export function allowListObjects(call: IApiCall, bucketArn: string, prefixes: st
     Action: ['s3:ListBucket'],
     Resource: [bucketArn],
     Condition: { StringLike: { 's3:prefix': prefixes.map(p => `${p}*`) } },
+  });
+}
+
+/**
+ * Copies fixture files into the test's lake bucket under `keyPrefix` and deletes them with the
+ * stack: no pruning, not retained, and a log group of its own that is deleted too (the
+ * deployment's default one would be retained). Ids: `id` and `<id>Logs`.
+ */
+export function deployFixture(stack: Stack, id: string, source: s3deploy.ISource, bucket: s3.IBucket, keyPrefix: string): s3deploy.BucketDeployment {
+  return new s3deploy.BucketDeployment(stack, id, {
+    sources: [source],
+    destinationBucket: bucket,
+    destinationKeyPrefix: keyPrefix,
+    prune: false,
+    retainOnDelete: false,
+    logGroup: new logs.LogGroup(stack, `${id}Logs`, { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
   });
 }

@@ -35,8 +35,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { deployFixture } from './helpers';
 import { ChurnModelBuildPipeline } from '../../lib/churn/model-build';
 import { JobInstanceType } from '../../lib/pipelines/step';
 import { ModelPackageGroup } from '../../lib/registry/model-package-group';
@@ -50,15 +50,7 @@ const stack = new Stack(app, 'MlPlatformIntegModelPath', {
 });
 
 const lake = new DataLake(stack, 'Lake', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
-new s3deploy.BucketDeployment(stack, 'CuratedFixture', {
-  sources: [s3deploy.Source.data(FIXTURE, fs.readFileSync(path.join(__dirname, 'fixtures', FIXTURE), 'utf-8'))],
-  destinationBucket: lake.bucket,
-  destinationKeyPrefix: `${lake.curated.keyPrefix}churn/`,
-  prune: false,
-  retainOnDelete: false,
-  // Its own log group would be retained; this one is deleted with the stack.
-  logGroup: new logs.LogGroup(stack, 'CuratedFixtureLogs', { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
-});
+deployFixture(stack, 'CuratedFixture', s3deploy.Source.data(FIXTURE, fs.readFileSync(path.join(__dirname, 'fixtures', FIXTURE), 'utf-8')), lake.bucket, `${lake.curated.keyPrefix}churn/`);
 
 const group = new ModelPackageGroup(stack, 'Registry', {
   modelPackageGroupName: 'cdk-ml-platform-integ-churn',

@@ -62,7 +62,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { allowCall, allowListObjects } from './helpers';
+import { allowCall, allowListObjects, deployFixture } from './helpers';
 import { DriftMonitor } from '../../lib/monitoring/drift-monitor';
 import { DataLake } from '../../lib/storage/data-lake';
 import { BuiltInImage, SKLearnVersion } from '../../lib/training/builtin-image';
@@ -80,15 +80,7 @@ const stack = new Stack(app, 'MlPlatformIntegMonitoringPath', {
 
 const lake = new DataLake(stack, 'Lake', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
 const fixturePrefix = `${lake.artifacts.keyPrefix}integ/drift/`;
-new s3deploy.BucketDeployment(stack, 'DriftFixtures', {
-  sources: [s3deploy.Source.asset(path.join(FIXTURES, 'drift'))],
-  destinationBucket: lake.bucket,
-  destinationKeyPrefix: fixturePrefix,
-  prune: false,
-  retainOnDelete: false,
-  // Its own log group would be retained; this one is deleted with the stack.
-  logGroup: new logs.LogGroup(stack, 'DriftFixturesLogs', { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
-});
+deployFixture(stack, 'DriftFixtures', s3deploy.Source.asset(path.join(FIXTURES, 'drift')), lake.bucket, fixturePrefix);
 
 const baselineUri = lake.artifacts.s3Uri('integ/drift/baseline.json');
 const monitor = new DriftMonitor(stack, 'Drift', {

@@ -77,9 +77,8 @@ import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
-import { allowCall, allowListObjects } from './helpers';
+import { allowCall, allowListObjects, deployFixture } from './helpers';
 import { ChurnFeatures } from '../../lib/churn/features';
 import { ModelPackageGroup } from '../../lib/registry/model-package-group';
 import { DeployOnApproval } from '../../lib/serving/deploy-on-approval';
@@ -113,15 +112,7 @@ const stack = new Stack(app, 'MlPlatformIntegServingPath', {
 const lake = new DataLake(stack, 'Lake', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
 const artifacts = lake.artifacts;
 const modelPrefix = `${artifacts.keyPrefix}integ/churn-model/`;
-new s3deploy.BucketDeployment(stack, 'ModelFixture', {
-  sources: [s3deploy.Source.asset(path.join(FIXTURES, 'churn-model'))],
-  destinationBucket: lake.bucket,
-  destinationKeyPrefix: modelPrefix,
-  prune: false,
-  retainOnDelete: false,
-  // Its own log group would be retained; this one is deleted with the stack.
-  logGroup: new logs.LogGroup(stack, 'ModelFixtureLogs', { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY }),
-});
+deployFixture(stack, 'ModelFixture', s3deploy.Source.asset(path.join(FIXTURES, 'churn-model')), lake.bucket, modelPrefix);
 
 const group = new ModelPackageGroup(stack, 'Registry', {
   modelPackageGroupName: 'cdk-ml-platform-integ-serving',
